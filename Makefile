@@ -1,0 +1,91 @@
+# frametap - build, demo, tests. `make demo` and `make check` are the two
+# commands a new machine needs; both install what is missing (apt, as root).
+
+CC      ?= cc
+CLANG   ?= clang
+PKGS     = libelf libdw
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRC      = $(wildcard src/*/*.c)
+LIBSRC   = $(filter-out src/cli/%,$(SRC))
+OBJ      = $(SRC:src/%.c=build/obj/%.o)
+ASANOBJ  = $(SRC:src/%.c=build/asan/obj/%.o)
+UNITS    = $(patsubst tests/unit/%.c,build/asan/unit/%,$(wildcard tests/unit/*.c))
+FUZZERS  = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+PYTEST  ?= python3 -m pytest
+
+BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev
+TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux
+
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench clean layouts
+
+all: deps build/frametap
+
+asan: build/asan/frametap
+
+build/frametap: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/frametap: $(ASANOBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+build/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(DEPCFLAGS) -c -o $@ $<
+
+build/asan/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -c -o $@ $<
+
+build/asan/unit/%: tests/unit/%.c $(filter-out build/asan/obj/cli/%,$(ASANOBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+# Installs missing packages when root; otherwise prints the apt line to run.
+deps:
+	@tools/need-packages.sh $(BUILD_DEPS)
+
+test-deps:
+	@tools/need-packages.sh $(BUILD_DEPS) $(TEST_DEPS)
+
+demo: all
+	@tools/demo.sh
+
+unit: $(UNITS)
+	@for t in $(UNITS); do echo "== $$t"; $$t || exit 1; done
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	    name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name; \
+	    echo "== fuzzing $$name for $${FUZZ_SECONDS:-20}s"; \
+	    $$f -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 build/fuzz/corpus-$$name tests/fuzz/seeds/$$name \
+	        2>build/fuzz/$$name.log || { tail -50 build/fuzz/$$name.log; exit 1; }; \
+	    tail -1 build/fuzz/$$name.log; \
+	done
+
+pytest: build/frametap build/asan/frametap
+	$(PYTEST) -q tests
+
+check: test-deps build/frametap build/asan/frametap unit fuzz pytest
+
+bench: build/frametap build/bench/stack_read
+	bench/stack_read.sh
+
+build/bench/stack_read: bench/stack_read.c $(filter-out build/obj/cli/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+# Regenerates src/cpython/layouts_generated.h from each CPython's headers.
+layouts:
+	tools/gen_layouts.sh
+
+clean:
+	rm -rf build

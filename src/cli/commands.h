@@ -1,0 +1,16 @@
+/*
+ * commands.h - one entry point per frametap subcommand. Each parses its own
+ * options, prints its own --help, and returns the process exit status.
+ */
+#ifndef FT_COMMANDS_H
+#define FT_COMMANDS_H
+
+int ft_cmd_dump(int argc, char **argv);
+
+/* Shared: prints "frametap: <message>" for the current error and returns
+ * its exit status. */
+int ft_report_error(void);
+/* Parses a positive pid; prints a usage error and returns 0 if invalid. */
+int ft_parse_pid(const char *s);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * main.c - frametap's command dispatcher: picks the subcommand, nothing else.
+ */
+#include "../cpython/layout.h"
+#include "../util/error.h"
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAMETAP_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    int oldest, newest;
+    ft_layout_supported(&oldest, &newest);
+    fprintf(f,
+            "frametap %s - see what a running CPython (3.%d to 3.%d) is doing\n\n"
+            "usage: frametap COMMAND [OPTIONS]\n\n"
+            "commands:\n"
+            "  dump PID     print every thread's Python stack, once\n\n"
+            "Run 'frametap COMMAND --help' for a command's options.\n",
+            FRAMETAP_VERSION, oldest, newest);
+}
+
+int ft_report_error(void)
+{
+    fprintf(stderr, "frametap: %s\n", ft_error_message());
+    int kind = (int)ft_error_kind();
+    return kind ? kind : 1;
+}
+
+int ft_parse_pid(const char *s)
+{
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || *end || v <= 0 || v > 0x3fffffff) {
+        fprintf(stderr, "frametap: '%s' is not a process id: give a positive number "
+                "(see 'ps -ef' or 'pgrep python')\n", s ? s : "");
+        return 0;
+    }
+    return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return FT_E_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("frametap %s\n", FRAMETAP_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "dump"))
+        return ft_cmd_dump(argc - 1, argv + 1);
+    fprintf(stderr, "frametap: unknown command '%s': run 'frametap --help' for the list\n", cmd);
+    return FT_E_USAGE;
+}

@@ -1,0 +1,228 @@
+/*
+ * code.c - code object decoding and caching (see code.h).
+ * Bounds: names are cut at FT_NAME_MAX bytes, line tables refused above
+ * FT_LINETABLE_MAX, string lengths checked before any read.
+ */
+#include "code.h"
+
+#include "../util/error.h"
+#include "linetable.h"
+#include "remote.h"
+#include "unicode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAD_MAX 512   /* code object head read for validation */
+
+struct ft_code_cache {
+    struct ft_code **slots;
+    size_t capacity;              /* power of two */
+    struct ft_code **retired;
+    size_t nretired, retired_cap;
+};
+
+struct ft_code_cache *ft_code_cache_new(size_t capacity)
+{
+    struct ft_code_cache *c = calloc(1, sizeof *c);
+    size_t cap = 16;
+    while (cap < capacity)
+        cap *= 2;
+    if (c)
+        c->slots = calloc(cap, sizeof *c->slots);
+    if (!c || !c->slots) {
+        free(c);
+        return NULL;
+    }
+    c->capacity = cap;
+    return c;
+}
+
+static void code_free(struct ft_code *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->qualname);
+    free(e->filename);
+    free(e->linetable);
+    free(e);
+}
+
+void ft_code_cache_sweep(struct ft_code_cache *c)
+{
+    for (size_t i = 0; i < c->nretired; i++)
+        code_free(c->retired[i]);
+    c->nretired = 0;
+}
+
+void ft_code_cache_free(struct ft_code_cache *c)
+{
+    if (!c)
+        return;
+    ft_code_cache_sweep(c);
+    for (size_t i = 0; i < c->capacity; i++)
+        code_free(c->slots[i]);
+    free(c->retired);
+    free(c->slots);
+    free(c);
+}
+
+static void retire(struct ft_code_cache *c, struct ft_code *e)
+{
+    if (c->nretired == c->retired_cap) {
+        size_t cap = c->retired_cap ? c->retired_cap * 2 : 64;
+        struct ft_code **v = realloc(c->retired, cap * sizeof *v);
+        if (!v) {
+            abort();
+        }
+        c->retired = v;
+        c->retired_cap = cap;
+    }
+    c->retired[c->nretired++] = e;
+}
+
+static size_t slot_of(const struct ft_code_cache *c, uint64_t addr)
+{
+    return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (c->capacity - 1);
+}
+
+int ft_read_str(struct ft_reader *r, uint64_t addr, char *out, size_t outsize)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    const struct ft_consts *k = &r->layout->c;
+    unsigned char head[128];
+    size_t hsize = o->unicode_compact_size < sizeof head ? (size_t)o->unicode_compact_size : sizeof head;
+    out[0] = '\0';
+    if (!addr || ft_proc_read(r->proc, addr, head, hsize) < 0)
+        return -1;
+    uint32_t state = (uint32_t)ft_i32_in(head, hsize, o->unicode_state);
+    int64_t length = (int64_t)ft_u64_in(head, hsize, o->unicode_length);
+    int kind = (int)((state >> k->state_kind_shift) & k->state_kind_mask);
+    int compact = (state >> k->state_compact_bit) & 1, ascii = (state >> k->state_ascii_bit) & 1;
+    if (!compact || (kind != 1 && kind != 2 && kind != 4) || length < 0 || length > (1 << 24)) {
+        ft_fail(FT_E_CORRUPT, "object at 0x%llx is not a compact str", (unsigned long long)addr);
+        return -1;
+    }
+    size_t nchars = (size_t)length < FT_NAME_MAX ? (size_t)length : FT_NAME_MAX;
+    uint64_t data = addr + (ascii ? o->unicode_ascii_size : o->unicode_compact_size);
+    unsigned char raw[FT_NAME_MAX * 4];
+    if (ft_proc_read(r->proc, data, raw, nchars * (size_t)kind) < 0)
+        return -1;
+    return ft_ucs_to_utf8(kind, raw, nchars, out, outsize) == (size_t)-1 ? -1 : 0;
+}
+
+static char *read_str_dup(struct ft_reader *r, uint64_t addr)
+{
+    char buf[FT_NAME_MAX * 4 + 1];
+    if (ft_read_str(r, addr, buf, sizeof buf) < 0)
+        return NULL;
+    return strdup(buf);
+}
+
+/* Checks that ob_type is the code type: by cached address, else by name. */
+static int is_code_type(struct ft_reader *r, uint64_t type)
+{
+    if (!type)
+        return 0;
+    if (type == r->code_type)
+        return 1;
+    uint64_t name_ptr;
+    char name[8];
+    if (ft_read_u64(r->proc, type + r->layout->off.type_name, &name_ptr) < 0 ||
+        ft_proc_read(r->proc, name_ptr, name, 5) < 0) {
+        ft_error_clear();
+        return 0;
+    }
+    if (memcmp(name, "code", 5) != 0)
+        return 0;
+    r->code_type = type;
+    return 1;
+}
+
+static int read_linetable(struct ft_reader *r, uint64_t bytes, struct ft_code *e)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    uint64_t size;
+    if (ft_read_u64(r->proc, bytes + o->bytes_size, &size) < 0)
+        return -1;
+    if (size > FT_LINETABLE_MAX) {
+        ft_fail(FT_E_CORRUPT, "line table of %llu bytes is implausible", (unsigned long long)size);
+        return -1;
+    }
+    e->linetable = malloc(size ? size : 1);
+    e->linetable_len = size;
+    return e->linetable ? ft_proc_read(r->proc, bytes + o->bytes_sval, e->linetable, size) : -1;
+}
+
+static void key_of(const struct ft_offsets *o, const unsigned char *head, size_t n, uint64_t *key)
+{
+    key[0] = ft_u64_in(head, n, o->ob_type);
+    key[1] = ft_u64_in(head, n, o->code_name);
+    key[2] = o->code_qualname == FT_ABSENT ? 0 : ft_u64_in(head, n, o->code_qualname);
+    key[3] = ft_u64_in(head, n, o->code_filename);
+    key[4] = ft_u64_in(head, n, o->code_linetable);
+    key[5] = (uint64_t)(uint32_t)ft_i32_in(head, n, o->code_firstlineno);
+}
+
+/* Bytecode length: Py_SIZE(code) code units in 3.11+, len(co_code) before. */
+static int code_length(struct ft_reader *r, const unsigned char *head, size_t n, struct ft_code *e)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    if (o->code_code_adaptive != FT_ABSENT) {
+        e->code_bytes = 2 * (int64_t)ft_u64_in(head, n, o->bytes_size);
+        return 0;
+    }
+    uint64_t len;
+    if (ft_read_u64(r->proc, ft_u64_in(head, n, o->code_code) + o->bytes_size, &len) < 0)
+        return -1;
+    e->code_bytes = (int64_t)len;
+    return 0;
+}
+
+static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned char *head,
+                              size_t n, const uint64_t *key)
+{
+    struct ft_code *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->addr = addr;
+    memcpy(e->key, key, sizeof e->key);
+    e->firstlineno = (int)key[5];
+    e->name = read_str_dup(r, key[1]);
+    e->filename = read_str_dup(r, key[3]);
+    e->qualname = key[2] ? read_str_dup(r, key[2]) : (e->name ? strdup(e->name) : NULL);
+    if (!e->name || !e->filename || !e->qualname || read_linetable(r, key[4], e) < 0 ||
+        code_length(r, head, n, e) < 0 || e->code_bytes < 0 || e->code_bytes > (1 << 28)) {
+        code_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+const struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    unsigned char head[HEAD_MAX];
+    size_t n = o->code_size < HEAD_MAX ? (size_t)o->code_size : HEAD_MAX;
+    r->lookups++;
+    if (!addr || ft_proc_read(r->proc, addr, head, n) < 0)
+        return NULL;
+    uint64_t key[6];
+    key_of(o, head, n, key);
+    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, addr)];
+    if (*slot && (*slot)->addr == addr && memcmp((*slot)->key, key, sizeof key) == 0)
+        return *slot;
+    if (!is_code_type(r, key[0])) {
+        ft_fail(FT_E_CORRUPT, "object at 0x%llx is not a code object", (unsigned long long)addr);
+        return NULL;
+    }
+    r->misses++;
+    struct ft_code *e = decode(r, addr, head, n, key);
+    if (!e)
+        return NULL;
+    if (*slot)
+        retire(r->codes, *slot);
+    *slot = e;
+    return e;
+}

@@ -1,0 +1,28 @@
+/*
+ * discover.h - finding _PyRuntime in a live target and the layout to read it
+ * with. Order: the _PyRuntime symbol, the .PyRuntime section, then a scan of
+ * the interpreter's writable mappings that accepts only a candidate whose
+ * interpreter and thread state point back at each other (or, 3.13+, whose
+ * _Py_DebugOffsets cookie and version check out).
+ */
+#ifndef FT_DISCOVER_H
+#define FT_DISCOVER_H
+
+#include "binary.h"
+#include "layout.h"
+
+enum ft_discovery { FT_DISC_AUTO, FT_DISC_SYMBOL, FT_DISC_SECTION, FT_DISC_SCAN };
+
+struct ft_runtime {
+    uint64_t addr;
+    const char *found_by;          /* "symbol", "section" or "scan" */
+    char binary[PATH_MAX];
+    struct ft_layout layout;
+    uint64_t pthread_tid_offset;   /* glibc struct pthread tid, FT_ABSENT if unknown */
+};
+
+/* Fills rt for process p. method restricts discovery (for tests and odd
+ * builds). Fails with FT_E_NOTPY / FT_E_VERSION / ... and a clear message. */
+int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *rt);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * offset_fields.h - the one list of interpreter offsets frametap uses.
+ *
+ * Every field is a byte offset (or size) inside a CPython structure. The list
+ * is an X-macro so that the runtime struct (struct ft_offsets), the generator
+ * in tools/layout_probe.c and the _Py_DebugOffsets descriptors all name the
+ * same fields in the same order. FT_ABSENT marks a field a version lacks.
+ * Must never hold values: values live in layouts_generated.h or come from
+ * the target's own _Py_DebugOffsets.
+ */
+#ifndef FT_OFFSET_FIELDS_H
+#define FT_OFFSET_FIELDS_H
+
+#include <stdint.h>
+
+#define FT_ABSENT UINT64_MAX
+
+#define FT_OFFSET_FIELDS(X)                                                    \
+    X(runtime_interpreters_head) /* _PyRuntime.interpreters.head          */   \
+    X(runtime_interpreters_main) /* _PyRuntime.interpreters.main          */   \
+    X(runtime_tstate_current)    /* _PyRuntime.gilstate.tstate_current <=3.11 */ \
+    X(interp_next)                                                             \
+    X(interp_id)                                                               \
+    X(interp_threads_head)                                                     \
+    X(interp_gil_locked)         /* interp->_gil.locked, 3.12+            */   \
+    X(interp_gil_holder)         /* interp->_gil.last_holder, 3.12+       */   \
+    X(tstate_next)                                                             \
+    X(tstate_interp)                                                           \
+    X(tstate_frame)              /* PyFrameObject *frame, <=3.10          */   \
+    X(tstate_cframe)             /* _PyCFrame *cframe, 3.11-3.12          */   \
+    X(cframe_current_frame)      /* cframe->current_frame, 3.11-3.12      */   \
+    X(tstate_current_frame)      /* tstate->current_frame, 3.13+          */   \
+    X(tstate_thread_id)          /* pthread_t                             */   \
+    X(tstate_native_thread_id)   /* 3.11+                                 */   \
+    X(tstate_datastack_chunk)    /* 3.11+                                 */   \
+    X(pyframe_back)              /* PyFrameObject, <=3.10                 */   \
+    X(pyframe_code)                                                            \
+    X(pyframe_lasti)                                                           \
+    X(iframe_size)               /* _PyInterpreterFrame, 3.11+            */   \
+    X(iframe_previous)                                                         \
+    X(iframe_executable)                                                       \
+    X(iframe_instr)              /* prev_instr 3.11-3.12, instr_ptr 3.13+ */   \
+    X(iframe_owner)                                                            \
+    X(iframe_localsplus)                                                       \
+    X(code_size)                                                               \
+    X(code_filename)                                                           \
+    X(code_name)                                                               \
+    X(code_qualname)             /* 3.11+                                 */   \
+    X(code_linetable)            /* co_lnotab <=3.9, co_linetable 3.10+   */   \
+    X(code_firstlineno)                                                        \
+    X(code_code)                 /* co_code bytes object, <=3.10          */   \
+    X(code_code_adaptive)        /* inline bytecode, 3.11+                */   \
+    X(ob_type)                                                                 \
+    X(type_name)                 /* tp_name                               */   \
+    X(unicode_state)                                                           \
+    X(unicode_length)                                                          \
+    X(unicode_ascii_size)        /* sizeof(PyASCIIObject)                 */   \
+    X(unicode_compact_size)      /* sizeof(PyCompactUnicodeObject)        */   \
+    X(bytes_size)                /* ob_size                               */   \
+    X(bytes_sval)
+
+/* Constants that are not offsets: enum values and bitfield positions. */
+#define FT_CONST_FIELDS(X)                                                     \
+    X(first_shim_owner)   /* frames with owner >= this are not Python    */   \
+    X(stackref_tag_bits)  /* low bits to clear in f_executable, 3.14+    */   \
+    X(lasti_unit)         /* bytes per f_lasti unit, <=3.10              */   \
+    X(state_kind_shift)                                                        \
+    X(state_kind_mask)                                                         \
+    X(state_compact_bit)                                                       \
+    X(state_ascii_bit)
+
+struct ft_offsets {
+#define FT_DECLARE(name) uint64_t name;
+    FT_OFFSET_FIELDS(FT_DECLARE)
+#undef FT_DECLARE
+};
+
+struct ft_consts {
+#define FT_DECLARE(name) uint64_t name;
+    FT_CONST_FIELDS(FT_DECLARE)
+#undef FT_DECLARE
+};
+
+/*
+ * One generated row per supported minor version. `off` always holds the
+ * offsets compiled from that version's headers. For 3.13+ `dbg` says where
+ * each field lives inside the target's own _Py_DebugOffsets (FT_ABSENT where
+ * that version does not publish it); published values override `off`.
+ */
+struct ft_layout_row {
+    int major, minor;
+    const char *generated_from;   /* full version of the headers used */
+    uint64_t debug_offsets_size;  /* sizeof(_Py_DebugOffsets); 0 before 3.13 */
+    uint64_t dbg_version;         /* where PY_VERSION_HEX lives in it        */
+    uint64_t dbg_free_threaded;   /* where the free_threaded flag lives      */
+    struct ft_offsets off;
+    struct ft_offsets dbg;
+    struct ft_consts consts;
+};
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * walk.h - reading every interpreter's threads and their Python stacks.
+ *
+ * Produces plain values (struct ft_snapshot); knows offsets only through
+ * struct ft_layout. A stack that fails validation while the target runs
+ * (cycle, non-code object, instruction outside its code, unreadable frame)
+ * is re-read a few times and, if it never validates, reported as an error
+ * for that thread: it is never returned as if it were true.
+ */
+#ifndef FT_WALK_H
+#define FT_WALK_H
+
+#include "code.h"
+
+#define FT_MAX_DEPTH 8192
+#define FT_MAX_THREADS_PER_INTERP 4096
+#define FT_MAX_INTERPRETERS 256
+#define FT_TEAR_RETRIES 5
+
+struct ft_frame {
+    const struct ft_code *code;
+    int line;                     /* -1: the table has no line here */
+};
+
+struct ft_thread {
+    uint64_t tstate;
+    uint64_t thread_id;           /* pthread_t, as threading.get_ident() */
+    int64_t native_id;            /* OS thread id, -1 if unknown */
+    int64_t interp_id;
+    char name[64];                /* OS thread name (/proc comm) */
+    int holds_gil;
+    int on_cpu;
+    struct ft_frame *frames;      /* innermost first */
+    size_t nframes;
+    int truncated;                /* deeper than FT_MAX_DEPTH */
+    char error[256];              /* set when the stack could not be read */
+};
+
+struct ft_snapshot {
+    struct ft_thread *threads;
+    size_t nthreads;
+};
+
+struct ft_walk_opts {
+    int paused;                   /* target is stopped: a failed check is corruption */
+};
+
+/* Reads all threads of all interpreters. Returns 0, or -1 (ft_fail set) when
+ * the process itself cannot be read; per-thread problems go in ->error. */
+int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
+                     const struct ft_walk_opts *opts, struct ft_snapshot *out);
+void ft_snapshot_free(struct ft_snapshot *s);
+
+#endif

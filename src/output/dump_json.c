@@ -1,0 +1,79 @@
+/*
+ * dump_json.c - the machine-readable dump. Strings from the target are
+ * escaped by sb_json_string, so the output parses whatever the names hold.
+ * Shape: {pid, command, python, binary, runtime_found_by, paused,
+ *         threads: [{native_id, ident, name, interpreter, holds_gil, on_cpu,
+ *                    error, truncated, frames: [{name, qualname, file, line}]}]}
+ */
+#include "dump_format.h"
+
+static void key(struct strbuf *out, const char *k)
+{
+    sb_json_string(out, k);
+    sb_puts(out, ":");
+}
+
+static void frame_json(struct strbuf *out, const struct ft_frame *f)
+{
+    sb_puts(out, "{");
+    key(out, "name");
+    sb_json_string(out, f->code->name);
+    sb_puts(out, ",");
+    key(out, "qualname");
+    sb_json_string(out, f->code->qualname);
+    sb_puts(out, ",");
+    key(out, "file");
+    sb_json_string(out, f->code->filename);
+    sb_puts(out, ",");
+    key(out, "line");
+    if (f->line >= 0)
+        sb_printf(out, "%d}", f->line);
+    else
+        sb_puts(out, "null}");
+}
+
+static void thread_json(struct strbuf *out, const struct ft_thread *t)
+{
+    sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
+              (unsigned long long)t->thread_id);
+    key(out, "name");
+    sb_json_string(out, t->name);
+    sb_printf(out, ",\"interpreter\":%lld,\"holds_gil\":%s,\"on_cpu\":%s,\"truncated\":%s,",
+              (long long)t->interp_id, t->holds_gil ? "true" : "false",
+              t->on_cpu ? "true" : "false", t->truncated ? "true" : "false");
+    key(out, "error");
+    if (t->error[0])
+        sb_json_string(out, t->error);
+    else
+        sb_puts(out, "null");
+    sb_puts(out, ",\"frames\":[");
+    for (size_t j = 0; !t->error[0] && j < t->nframes; j++) {
+        if (j)
+            sb_puts(out, ",");
+        frame_json(out, &t->frames[j]);
+    }
+    sb_puts(out, "]}");
+}
+
+void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
+{
+    sb_printf(out, "{\"pid\":%d,", h->pid);
+    key(out, "command");
+    sb_json_string(out, h->comm);
+    sb_puts(out, ",");
+    key(out, "python");
+    sb_json_string(out, h->python_version);
+    sb_puts(out, ",");
+    key(out, "binary");
+    sb_json_string(out, h->binary);
+    sb_puts(out, ",");
+    key(out, "runtime_found_by");
+    sb_json_string(out, h->found_by);
+    sb_printf(out, ",\"paused\":%s,\"threads\":[", h->paused ? "true" : "false");
+    for (size_t i = 0; i < s->nthreads; i++) {
+        if (i)
+            sb_puts(out, ",");
+        thread_json(out, &s->threads[i]);
+    }
+    sb_puts(out, "]}\n");
+}

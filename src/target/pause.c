@@ -1,0 +1,83 @@
+/*
+ * pause.c - ptrace-based stop and resume of all threads (see pause.h).
+ * New threads can appear while stopping: the task list is re-read until a
+ * pass finds none unstopped, a bounded number of times.
+ */
+#include "pause.h"
+
+#include "../util/error.h"
+#include "procfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#define FT_MAX_THREADS 65536
+
+static int is_paused(const struct ft_proc *p, pid_t tid)
+{
+    for (size_t i = 0; i < p->npaused; i++)
+        if (p->paused[i] == tid)
+            return 1;
+    return 0;
+}
+
+static int stop_one(struct ft_proc *p, pid_t tid)
+{
+    if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
+        if (errno == ESRCH)
+            return 0; /* thread ended meanwhile: nothing to stop */
+        ft_proc_fail_errno(p->pid, errno, "pause the threads (ptrace)");
+        return -1;
+    }
+    p->paused[p->npaused++] = tid;
+    if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+        return errno == ESRCH ? 0 : -1;
+    int status;
+    while (waitpid(tid, &status, __WALL) < 0) {
+        if (errno != EINTR)
+            return errno == ECHILD ? 0 : -1;
+    }
+    return 0;
+}
+
+int ft_proc_pause(struct ft_proc *p)
+{
+    pid_t *tids = malloc(FT_MAX_THREADS * sizeof *tids);
+    p->paused = malloc(FT_MAX_THREADS * sizeof *p->paused);
+    if (!tids || !p->paused) {
+        free(tids);
+        ft_fail(FT_E_SYSTEM, "out of memory pausing process %d", (int)p->pid);
+        return -1;
+    }
+    p->npaused = 0;
+    int rc = 0;
+    for (int pass = 0; pass < 8 && rc == 0; pass++) {
+        ssize_t n = ft_list_threads(p->pid, tids, FT_MAX_THREADS);
+        if (n < 0) {
+            rc = -1;
+            break;
+        }
+        size_t fresh = 0;
+        for (ssize_t i = 0; i < n && rc == 0; i++) {
+            if (is_paused(p, tids[i]) || p->npaused >= FT_MAX_THREADS)
+                continue;
+            fresh++;
+            rc = stop_one(p, tids[i]);
+        }
+        if (fresh == 0)
+            break;
+    }
+    free(tids);
+    if (rc < 0)
+        ft_proc_resume(p);
+    return rc;
+}
+
+void ft_proc_resume(struct ft_proc *p)
+{
+    for (size_t i = 0; i < p->npaused; i++)
+        ptrace(PTRACE_DETACH, p->paused[i], 0, 0);
+    p->npaused = 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * process.c - opening a target and the single remote-memory reader.
+ *
+ * process_vm_readv first (one syscall, no file descriptor), /proc/PID/mem
+ * only where the kernel lacks it. Short reads are failures: callers never see
+ * half-filled buffers. Never writes to the target.
+ */
+#include "process.h"
+
+#include "../util/error.h"
+#include "maps.h"
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int ft_proc_open(struct ft_proc *p, pid_t pid)
+{
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->mem_fd = -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    char *comm = ft_read_small_file(path, 256);
+    if (!comm) {
+        ft_fail(FT_E_NOPROC, "no process with pid %d: check the pid (ps -ef)", (int)pid);
+        return -1;
+    }
+    comm[strcspn(comm, "\n")] = '\0';
+    snprintf(p->comm, sizeof p->comm, "%s", comm);
+    free(comm);
+    if (ft_maps_read(pid, &p->maps) < 0)
+        return -1;
+    if (p->maps.n == 0) {
+        ft_fail(FT_E_EXITED, "process %d (%s) has exited (it has no memory left; a zombie "
+                "waiting for its parent)", (int)pid, p->comm);
+        return -1;
+    }
+    return 0;
+}
+
+void ft_proc_close(struct ft_proc *p)
+{
+    if (p->mem_fd >= 0)
+        close(p->mem_fd);
+    ft_maps_free(&p->maps);
+    free(p->paused);
+    p->paused = NULL;
+    p->mem_fd = -1;
+}
+
+int ft_proc_reload_maps(struct ft_proc *p)
+{
+    struct ft_maps fresh;
+    if (ft_maps_read(p->pid, &fresh) < 0)
+        return -1;
+    ft_maps_free(&p->maps);
+    p->maps = fresh;
+    return 0;
+}
+
+/* Why a read failed: gone, forbidden, or just an address that is not mapped. */
+static void fail_read(struct ft_proc *p, int err, uint64_t addr, size_t len)
+{
+    if (err == EFAULT || err == EIO || err == 0) {
+        if (kill(p->pid, 0) < 0 && errno == ESRCH) {
+            ft_proc_fail_errno(p->pid, ESRCH, "read its memory");
+            return;
+        }
+        ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not readable in process %d",
+                (unsigned long long)addr, len, (int)p->pid);
+        return;
+    }
+    ft_proc_fail_errno(p->pid, err, "read the memory");
+}
+
+static int read_mem_file(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
+{
+    if (p->mem_fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/mem", (int)p->pid);
+        p->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (p->mem_fd < 0) {
+            ft_proc_fail_errno(p->pid, errno, "open the memory");
+            return -1;
+        }
+    }
+    p->syscalls++;
+    ssize_t n = pread(p->mem_fd, buf, len, (off_t)addr);
+    if (n == (ssize_t)len)
+        return 0;
+    fail_read(p, n < 0 ? errno : 0, addr, len);
+    return -1;
+}
+
+int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (len > FT_MAX_READ || addr == 0 || addr + len < addr) {
+        ft_fail(FT_E_CORRUPT, "refusing a remote read of %zu bytes at 0x%llx", len,
+                (unsigned long long)addr);
+        return -1;
+    }
+    if (p->use_mem_file)
+        return read_mem_file(p, addr, buf, len);
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    p->syscalls++;
+    ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n < 0 && errno == ENOSYS) {
+        p->use_mem_file = 1;
+        return read_mem_file(p, addr, buf, len);
+    }
+    fail_read(p, n < 0 ? errno : 0, addr, len);
+    return -1;
+}
+
+int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
+{
+    enum { BATCH = 64 };
+    for (size_t done = 0; done < n;) {
+        struct iovec local[BATCH], remote[BATCH];
+        size_t k = 0, total = 0;
+        for (; k < BATCH && done + k < n; k++) {
+            const struct ft_remote_iov *r = &iov[done + k];
+            if (r->len == 0 || r->len > FT_MAX_READ || r->addr == 0)
+                return ft_proc_read(p, r->addr, r->buf, r->len);
+            local[k] = (struct iovec){r->buf, r->len};
+            remote[k] = (struct iovec){(void *)(uintptr_t)r->addr, r->len};
+            total += r->len;
+        }
+        ssize_t got = -1;
+        if (!p->use_mem_file) {
+            p->syscalls++;
+            got = process_vm_readv(p->pid, local, k, remote, k, 0);
+        }
+        if (got != (ssize_t)total) {
+            /* Partial or failed: redo one by one to name the bad range. */
+            for (size_t i = 0; i < k; i++)
+                if (ft_proc_read(p, iov[done + i].addr, iov[done + i].buf, iov[done + i].len) < 0)
+                    return -1;
+        }
+        done += k;
+    }
+    return 0;
+}
+
+const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr)
+{
+    size_t lo = 0, hi = p->maps.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct ft_map *m = &p->maps.v[mid];
+        if (addr < m->start)
+            hi = mid;
+        else if (addr >= m->end)
+            lo = mid + 1;
+        else
+            return m;
+    }
+    return NULL;
+}

@@ -1,0 +1,63 @@
+/*
+ * process.h - a live target process: the one place remote memory is read.
+ *
+ * Every read goes through ft_proc_read(), which bounds its length, counts
+ * syscalls, and turns kernel errors into user-facing ft_fail() messages
+ * (permission, exit). Nothing here knows about Python. Never writes to the
+ * target; pausing (ptrace stop) is the only intrusion and only on request.
+ */
+#ifndef FT_PROCESS_H
+#define FT_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FT_MAX_READ (16u << 20) /* one read never exceeds 16 MiB */
+
+struct ft_map {
+    uint64_t start, end, offset;
+    char perms[5];
+    char *path; /* NULL for anonymous mappings */
+};
+
+struct ft_maps {
+    struct ft_map *v;
+    size_t n;
+};
+
+struct ft_proc {
+    pid_t pid;
+    int mem_fd;              /* /proc/PID/mem fallback, -1 until needed */
+    int use_mem_file;        /* process_vm_readv unavailable             */
+    uint64_t syscalls;       /* remote read syscalls so far              */
+    char comm[64];
+    struct ft_maps maps;
+    pid_t *paused;           /* threads we hold stopped, if any          */
+    size_t npaused;
+};
+
+/* Opens pid: checks it exists, reads its name and memory maps. */
+int ft_proc_open(struct ft_proc *p, pid_t pid);
+void ft_proc_close(struct ft_proc *p);
+
+/* Reads len bytes at addr. Returns 0, or -1 with ft_fail() set. A fault on
+ * an unmapped address is FT_E_CORRUPT; the process gone is FT_E_EXITED. */
+int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len);
+
+/* Reads several ranges in one syscall where the kernel allows; each iov must
+ * be fully read. Returns 0 or -1 with ft_fail() set. */
+struct ft_remote_iov {
+    uint64_t addr;
+    void *buf;
+    size_t len;
+};
+int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n);
+
+/* The mapping that holds addr, or NULL. */
+const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr);
+
+/* Re-reads /proc/PID/maps (mappings change as the target runs). */
+int ft_proc_reload_maps(struct ft_proc *p);
+
+#endif

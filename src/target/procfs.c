@@ -1,0 +1,147 @@
+/*
+ * procfs.c - /proc readers and the permission/exit advice. Bounds every file
+ * it reads; never follows data from the target into paths it opens.
+ */
+#include "procfs.h"
+
+#include "../util/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *ft_read_small_file(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        if (len == cap) {
+            if (cap >= max)
+                break;
+            cap = cap * 2 > max ? max : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                errno = ENOMEM;
+                break;
+            }
+            buf = nb;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            buf = NULL;
+            errno = e;
+            break;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    int e = errno;
+    close(fd);
+    if (buf)
+        buf[len] = '\0';
+    errno = e;
+    return buf;
+}
+
+static unsigned owner_uid(pid_t pid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    return stat(path, &st) == 0 ? (unsigned)st.st_uid : (unsigned)-1;
+}
+
+static const char *yama_advice(void)
+{
+    char *s = ft_read_small_file("/proc/sys/kernel/yama/ptrace_scope", 64);
+    int scope = s ? atoi(s) : 0;
+    free(s);
+    switch (scope) {
+    case 0: return "";
+    case 1: return "; kernel.yama.ptrace_scope is 1, so even the same user needs "
+                   "CAP_SYS_PTRACE (or: sysctl kernel.yama.ptrace_scope=0)";
+    case 2: return "; kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE is allowed";
+    default: return "; kernel.yama.ptrace_scope is 3: ptrace is disabled until reboot";
+    }
+}
+
+void ft_proc_fail_errno(pid_t pid, int err, const char *what)
+{
+    switch (err) {
+    case ENOENT:
+    case ESRCH:
+        ft_fail(FT_E_EXITED, "process %d exited while frametap tried to %s", (int)pid, what);
+        break;
+    case EPERM:
+    case EACCES:
+        ft_fail(FT_E_PERM,
+                "permission denied to %s of process %d (owned by uid %u): run frametap "
+                "as that user or as root, or give it CAP_SYS_PTRACE "
+                "(setcap cap_sys_ptrace+ep frametap)%s",
+                what, (int)pid, owner_uid(pid), yama_advice());
+        break;
+    default:
+        ft_fail(FT_E_SYSTEM, "could not %s of process %d: %s", what, (int)pid, strerror(err));
+    }
+}
+
+ssize_t ft_list_threads(pid_t pid, pid_t *out, size_t max)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) {
+        ft_proc_fail_errno(pid, errno, "list the threads");
+        return -1;
+    }
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && tid > 0)
+            out[n++] = (pid_t)tid;
+    }
+    closedir(d);
+    return (ssize_t)n;
+}
+
+void ft_thread_name(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+    char *s = ft_read_small_file(path, 256);
+    buf[0] = '\0';
+    if (!s)
+        return;
+    s[strcspn(s, "\n")] = '\0';
+    snprintf(buf, size, "%s", s);
+    free(s);
+}
+
+char ft_thread_state(pid_t pid, pid_t tid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    char *s = ft_read_small_file(path, 4096);
+    if (!s)
+        return '?';
+    /* The name field may hold spaces and parentheses: state follows the last ')'. */
+    char *close = strrchr(s, ')');
+    char state = (close && close[1] == ' ' && close[2]) ? close[2] : '?';
+    free(s);
+    return state;
+}

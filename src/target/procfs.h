@@ -1,0 +1,27 @@
+/*
+ * procfs.h - small helpers over /proc: whole-file reads with a size bound,
+ * thread lists, and the errno-to-advice mapping shared by the target layer.
+ */
+#ifndef FT_PROCFS_H
+#define FT_PROCFS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole file (up to max bytes) into a NUL-terminated heap string,
+ * or NULL with errno set. */
+char *ft_read_small_file(const char *path, size_t max);
+
+/* Fails with the advice that fits errno for "could not <what> of PID". */
+void ft_proc_fail_errno(pid_t pid, int err, const char *what);
+
+/* Lists thread ids of pid (bounded). Returns count or -1 (ft_fail set). */
+ssize_t ft_list_threads(pid_t pid, pid_t *out, size_t max);
+
+/* Thread name from /proc/PID/task/TID/comm into buf (empty if gone). */
+void ft_thread_name(pid_t pid, pid_t tid, char *buf, size_t size);
+
+/* Scheduler state letter of a thread ('R' running, 'S' sleeping...), or '?'. */
+char ft_thread_state(pid_t pid, pid_t tid);
+
+#endif

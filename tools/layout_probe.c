@@ -1,0 +1,256 @@
+/*
+ * layout_probe.c - prints one row of src/cpython/layouts_generated.h.
+ *
+ * Compiled once per CPython version against that version's own headers
+ * (-DPy_BUILD_CORE, include/pythonX.Y/internal) by tools/gen_layouts.sh, so
+ * every offset is the compiler's offsetof(), never a typed-in number. The
+ * version differences live here, in #if blocks keyed on PY_VERSION_HEX; the
+ * runtime reads only the generated table. Never run at frametap run time.
+ */
+#define Py_BUILD_CORE 1
+#include <stddef.h>
+#include <Python.h>
+#include <frameobject.h>
+#include <stdio.h>
+#include <string.h>
+
+#if PY_VERSION_HEX >= 0x030D0000
+#  if PY_VERSION_HEX >= 0x030E0000
+#    include "internal/pycore_debug_offsets.h"
+#    include "internal/pycore_interpframe.h"
+#    include "internal/pycore_stackref.h"
+#  endif
+#  include "internal/pycore_runtime.h"
+#  include "internal/pycore_frame.h"
+#elif PY_VERSION_HEX >= 0x03090000
+#  include "internal/pycore_runtime.h"
+#  include "internal/pycore_interp.h"
+#  if PY_VERSION_HEX >= 0x030B0000
+#    include "internal/pycore_frame.h"
+#  endif
+#else
+#  include "internal/pycore_pystate.h"
+#endif
+
+#include "../src/cpython/offset_fields.h"
+
+#define ABSENT FT_ABSENT
+#define OFF(type, member) ((uint64_t)offsetof(type, member))
+#define DBG(member) ((uint64_t)offsetof(_Py_DebugOffsets, member))
+
+static void fill_runtime_and_threads(struct ft_offsets *o)
+{
+    o->runtime_interpreters_head = OFF(_PyRuntimeState, interpreters.head);
+    o->runtime_interpreters_main = OFF(_PyRuntimeState, interpreters.main);
+#if PY_VERSION_HEX < 0x030C0000
+    o->runtime_tstate_current = OFF(_PyRuntimeState, gilstate.tstate_current);
+#else
+    o->interp_gil_locked = OFF(PyInterpreterState, _gil.locked);
+    o->interp_gil_holder = OFF(PyInterpreterState, _gil.last_holder);
+#endif
+    o->interp_next = OFF(PyInterpreterState, next);
+    o->interp_id = OFF(PyInterpreterState, id);
+#if PY_VERSION_HEX >= 0x030B0000
+    o->interp_threads_head = OFF(PyInterpreterState, threads.head);
+#else
+    o->interp_threads_head = OFF(PyInterpreterState, tstate_head);
+#endif
+    o->tstate_next = OFF(PyThreadState, next);
+    o->tstate_interp = OFF(PyThreadState, interp);
+    o->tstate_thread_id = OFF(PyThreadState, thread_id);
+#if PY_VERSION_HEX >= 0x030B0000
+    o->tstate_native_thread_id = OFF(PyThreadState, native_thread_id);
+    o->tstate_datastack_chunk = OFF(PyThreadState, datastack_chunk);
+#endif
+}
+
+static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    o->tstate_frame = OFF(PyThreadState, frame);
+    o->pyframe_back = OFF(PyFrameObject, f_back);
+    o->pyframe_code = OFF(PyFrameObject, f_code);
+    o->pyframe_lasti = OFF(PyFrameObject, f_lasti);
+    c->lasti_unit = PY_VERSION_HEX >= 0x030A0000 ? 2 : 1;
+#else
+#  if PY_VERSION_HEX < 0x030D0000
+    o->tstate_cframe = OFF(PyThreadState, cframe);
+    o->cframe_current_frame = OFF(_PyCFrame, current_frame);
+    o->iframe_executable = OFF(_PyInterpreterFrame, f_code);
+    o->iframe_instr = OFF(_PyInterpreterFrame, prev_instr);
+#  else
+    o->tstate_current_frame = OFF(PyThreadState, current_frame);
+    o->iframe_executable = OFF(_PyInterpreterFrame, f_executable);
+    o->iframe_instr = OFF(_PyInterpreterFrame, instr_ptr);
+#  endif
+    o->iframe_size = sizeof(_PyInterpreterFrame);
+    o->iframe_previous = OFF(_PyInterpreterFrame, previous);
+    o->iframe_owner = OFF(_PyInterpreterFrame, owner);
+    o->iframe_localsplus = OFF(_PyInterpreterFrame, localsplus);
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    c->first_shim_owner = FRAME_OWNED_BY_INTERPRETER;
+    c->stackref_tag_bits = Py_TAG_BITS;
+#elif PY_VERSION_HEX >= 0x030C0000
+    c->first_shim_owner = FRAME_OWNED_BY_CSTACK;
+#endif
+}
+
+static void fill_objects(struct ft_offsets *o)
+{
+    o->code_size = sizeof(PyCodeObject);
+    o->code_filename = OFF(PyCodeObject, co_filename);
+    o->code_name = OFF(PyCodeObject, co_name);
+    o->code_firstlineno = OFF(PyCodeObject, co_firstlineno);
+#if PY_VERSION_HEX >= 0x030B0000
+    o->code_qualname = OFF(PyCodeObject, co_qualname);
+    o->code_code_adaptive = OFF(PyCodeObject, co_code_adaptive);
+#else
+    o->code_code = OFF(PyCodeObject, co_code);
+#endif
+#if PY_VERSION_HEX >= 0x030A0000
+    o->code_linetable = OFF(PyCodeObject, co_linetable);
+#else
+    o->code_linetable = OFF(PyCodeObject, co_lnotab);
+#endif
+    o->ob_type = OFF(PyObject, ob_type);
+    o->type_name = OFF(PyTypeObject, tp_name);
+    o->unicode_state = OFF(PyASCIIObject, state);
+    o->unicode_length = OFF(PyASCIIObject, length);
+    o->unicode_ascii_size = sizeof(PyASCIIObject);
+    o->unicode_compact_size = sizeof(PyCompactUnicodeObject);
+    o->bytes_size = OFF(PyVarObject, ob_size);
+    o->bytes_sval = OFF(PyBytesObject, ob_sval);
+}
+
+/* Bitfield positions cannot be taken with offsetof: set each one in a zeroed
+ * object and see which bits of the state word moved. */
+static unsigned state_bits(PyASCIIObject *a)
+{
+    unsigned bits = 0;
+    memcpy(&bits, (char *)a + offsetof(PyASCIIObject, state), sizeof bits);
+    return bits;
+}
+
+static unsigned lowest_bit(unsigned v)
+{
+    unsigned i = 0;
+    while (i < 32 && !(v & (1u << i)))
+        i++;
+    return i;
+}
+
+static void fill_unicode_bits(struct ft_consts *c)
+{
+    PyASCIIObject a;
+    memset(&a, 0, sizeof a);
+    a.state.kind = 7;
+    unsigned kind = state_bits(&a);
+    c->state_kind_shift = lowest_bit(kind);
+    c->state_kind_mask = kind >> c->state_kind_shift;
+    memset(&a, 0, sizeof a);
+    a.state.compact = 1;
+    c->state_compact_bit = lowest_bit(state_bits(&a));
+    memset(&a, 0, sizeof a);
+    a.state.ascii = 1;
+    c->state_ascii_bit = lowest_bit(state_bits(&a));
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* Where each published field sits inside _Py_DebugOffsets. Fields this
+ * version does not publish stay ABSENT and fall back to the header value. */
+static void fill_debug_descriptor(struct ft_offsets *d)
+{
+    d->runtime_interpreters_head = DBG(runtime_state.interpreters_head);
+    d->interp_next = DBG(interpreter_state.next);
+    d->interp_id = DBG(interpreter_state.id);
+    d->interp_threads_head = DBG(interpreter_state.threads_head);
+    d->interp_gil_locked = DBG(interpreter_state.gil_runtime_state_locked);
+    d->interp_gil_holder = DBG(interpreter_state.gil_runtime_state_holder);
+    d->tstate_next = DBG(thread_state.next);
+    d->tstate_interp = DBG(thread_state.interp);
+    d->tstate_current_frame = DBG(thread_state.current_frame);
+    d->tstate_thread_id = DBG(thread_state.thread_id);
+    d->tstate_native_thread_id = DBG(thread_state.native_thread_id);
+    d->tstate_datastack_chunk = DBG(thread_state.datastack_chunk);
+    d->iframe_size = DBG(interpreter_frame.size);
+    d->iframe_previous = DBG(interpreter_frame.previous);
+    d->iframe_executable = DBG(interpreter_frame.executable);
+    d->iframe_instr = DBG(interpreter_frame.instr_ptr);
+    d->iframe_owner = DBG(interpreter_frame.owner);
+    d->iframe_localsplus = DBG(interpreter_frame.localsplus);
+    d->code_size = DBG(code_object.size);
+    d->code_filename = DBG(code_object.filename);
+    d->code_name = DBG(code_object.name);
+    d->code_qualname = DBG(code_object.qualname);
+    d->code_linetable = DBG(code_object.linetable);
+    d->code_firstlineno = DBG(code_object.firstlineno);
+    d->code_code_adaptive = DBG(code_object.co_code_adaptive);
+    d->ob_type = DBG(pyobject.ob_type);
+    d->type_name = DBG(type_object.tp_name);
+    d->unicode_state = DBG(unicode_object.state);
+    d->unicode_length = DBG(unicode_object.length);
+    d->unicode_ascii_size = DBG(unicode_object.asciiobject_size);
+#  if PY_VERSION_HEX >= 0x030F0000
+    d->unicode_compact_size = DBG(unicode_object.compactunicodeobject_size);
+#  endif
+    d->bytes_size = DBG(bytes_object.ob_size);
+    d->bytes_sval = DBG(bytes_object.ob_sval);
+}
+#endif
+
+static void print_offsets(const char *name, const struct ft_offsets *o)
+{
+    printf("        .%s = {\n", name);
+#define FT_PRINT(f)                                                          \
+    if (o->f == ABSENT)                                                      \
+        printf("            .%s = FT_ABSENT,\n", #f);                       \
+    else                                                                     \
+        printf("            .%s = %llu,\n", #f, (unsigned long long)o->f);
+    FT_OFFSET_FIELDS(FT_PRINT)
+#undef FT_PRINT
+    printf("        },\n");
+}
+
+static void print_consts(const struct ft_consts *c)
+{
+    printf("        .consts = {\n");
+#define FT_PRINT(f) printf("            .%s = %llu,\n", #f, (unsigned long long)c->f);
+    FT_CONST_FIELDS(FT_PRINT)
+#undef FT_PRINT
+    printf("        },\n");
+}
+
+int main(void)
+{
+    struct ft_offsets off, dbg;
+    struct ft_consts consts;
+    memset(&off, 0xff, sizeof off);
+    memset(&dbg, 0xff, sizeof dbg);
+    memset(&consts, 0, sizeof consts);
+    uint64_t dbg_size = 0, dbg_version = 0, dbg_free_threaded = 0;
+
+    fill_runtime_and_threads(&off);
+    fill_frames(&off, &consts);
+    fill_objects(&off);
+    fill_unicode_bits(&consts);
+#if PY_VERSION_HEX >= 0x030D0000
+    fill_debug_descriptor(&dbg);
+    dbg_size = sizeof(_Py_DebugOffsets);
+    dbg_version = DBG(version);
+    dbg_free_threaded = DBG(free_threaded);
+#endif
+
+    printf("    {\n");
+    printf("        .major = %d, .minor = %d, .generated_from = \"%s\",\n",
+           PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_VERSION);
+    printf("        .debug_offsets_size = %llu, .dbg_version = %llu, "
+           ".dbg_free_threaded = %llu,\n",
+           (unsigned long long)dbg_size, (unsigned long long)dbg_version,
+           (unsigned long long)dbg_free_threaded);
+    print_offsets("off", &off);
+    print_offsets("dbg", &dbg);
+    print_consts(&consts);
+    printf("    },\n");
+    return 0;
+}
