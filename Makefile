@@ -16,7 +16,7 @@ OBJ      = $(SRC:src/%.c=build/obj/%.o)
 ASANOBJ  = $(SRC:src/%.c=build/asan/obj/%.o)
 UNITS    = $(patsubst tests/unit/%.c,build/asan/unit/%,$(wildcard tests/unit/*.c))
 FUZZERS  = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
-PYTEST  ?= python3 -m pytest
+PYTEST  ?= /usr/bin/python3 -m pytest
 
 BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux

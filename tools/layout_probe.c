@@ -50,6 +50,9 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
 #endif
     o->interp_next = OFF(PyInterpreterState, next);
     o->interp_id = OFF(PyInterpreterState, id);
+#if PY_VERSION_HEX >= 0x03090000
+    o->interp_runtime = OFF(PyInterpreterState, runtime);
+#endif
 #if PY_VERSION_HEX >= 0x030B0000
     o->interp_threads_head = OFF(PyInterpreterState, threads.head);
 #else

@@ -8,6 +8,7 @@
 #include "../cpython/walk.h"
 #include "../output/dump_format.h"
 #include "../target/pause.h"
+#include "../target/procfs.h"
 #include "../util/error.h"
 #include "commands.h"
 
@@ -86,11 +87,31 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
     return o->pid ? 0 : -1;
 }
 
+#define MAX_RUNNING 4096
+
+/* Threads on a CPU right now; read before pausing, which stops them all. */
+static size_t running_threads(pid_t pid, pid_t *out, size_t max)
+{
+    pid_t tids[MAX_RUNNING];
+    ssize_t n = ft_list_threads(pid, tids, MAX_RUNNING);
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && k < max; i++)
+        if (ft_thread_state(pid, tids[i]) == 'R')
+            out[k++] = tids[i];
+    ft_error_clear();
+    return k;
+}
+
 static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snapshot *snap)
 {
+    static pid_t running[MAX_RUNNING];
     struct ft_walk_opts wo = {.paused = !o->nonblocking};
-    if (wo.paused && ft_proc_pause(&s->proc) < 0)
-        return -1;
+    if (wo.paused) {
+        wo.nrunning = running_threads(s->proc.pid, running, MAX_RUNNING);
+        wo.running = running;
+        if (ft_proc_pause(&s->proc) < 0)
+            return -1;
+    }
     int rc = ft_snapshot_take(&s->reader, &s->rt, &wo, snap);
     ft_proc_resume(&s->proc);
     return rc;
@@ -112,8 +133,10 @@ int ft_cmd_dump(int argc, char **argv)
         ft_session_close(&s);
         return rc;
     }
-    struct ft_dump_header h = {o.pid, s.proc.comm, s.version, s.rt.binary, s.rt.found_by,
-                               !o.nonblocking};
+    struct ft_dump_header h = {
+        .pid = o.pid, .comm = s.proc.comm, .python_version = s.version, .binary = s.rt.binary,
+        .found_by = s.rt.found_by, .runtime_address = s.rt.addr, .paused = !o.nonblocking,
+    };
     struct strbuf out;
     sb_init(&out);
     (o.json ? ft_dump_json : ft_dump_text)(&out, &h, &snap);

@@ -72,7 +72,8 @@ static int resolve_layout(struct ft_proc *p, const struct ft_pybinary *b, uint64
 }
 
 /* A candidate is a runtime if its first interpreter's first thread state
- * points back at that interpreter. */
+ * points back at that interpreter, and (3.9+) the interpreter points back at
+ * the candidate. */
 static int validate_runtime(struct ft_proc *p, const struct ft_layout *l, uint64_t addr)
 {
     uint64_t interp, tstate, back;
@@ -80,9 +81,11 @@ static int validate_runtime(struct ft_proc *p, const struct ft_layout *l, uint64
         return 0;
     if (ft_read_u64(p, interp + l->off.interp_threads_head, &tstate) < 0 || !tstate)
         return 0;
-    if (ft_read_u64(p, tstate + l->off.tstate_interp, &back) < 0)
+    if (ft_read_u64(p, tstate + l->off.tstate_interp, &back) < 0 || back != interp)
         return 0;
-    return back == interp;
+    if (l->off.interp_runtime == FT_ABSENT)
+        return 1;
+    return ft_read_u64(p, interp + l->off.interp_runtime, &back) == 0 && back == addr;
 }
 
 static int scan_region(struct ft_proc *p, const struct ft_layout *l, uint64_t start,

@@ -22,6 +22,7 @@
     X(interp_next)                                                             \
     X(interp_id)                                                               \
     X(interp_threads_head)                                                     \
+    X(interp_runtime)            /* interp->runtime back-pointer, 3.9+    */   \
     X(interp_gil_locked)         /* interp->_gil.locked, 3.12+            */   \
     X(interp_gil_holder)         /* interp->_gil.last_holder, 3.12+       */   \
     X(tstate_next)                                                             \

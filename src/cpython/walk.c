@@ -185,6 +185,7 @@ static int read_stack(struct ft_reader *r, struct ft_thread *t, const struct ft_
     else
         snprintf(t->error, sizeof t->error, "stack kept changing while being read (%d tries): %s",
                  tries, ft_error_message());
+    ft_error_clear(); /* recorded per thread; the snapshot goes on */
     return 0;
 }
 
@@ -246,6 +247,16 @@ static uint64_t gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uin
     return holder;
 }
 
+static int on_cpu(struct ft_reader *r, const struct ft_walk_opts *opts, pid_t tid)
+{
+    if (!opts->running)
+        return ft_thread_state(r->proc->pid, tid) == 'R';
+    for (size_t i = 0; i < opts->nrunning; i++)
+        if (opts->running[i] == tid)
+            return 1;
+    return 0;
+}
+
 static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct ft_thread *t,
                        uint64_t tstate, int64_t interp_id, uint64_t holder,
                        const struct ft_walk_opts *opts)
@@ -259,7 +270,7 @@ static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct 
     t->native_id = native_id_of(r, rt, tstate, t->thread_id);
     if (t->native_id > 0) {
         ft_thread_name(r->proc->pid, (pid_t)t->native_id, t->name, sizeof t->name);
-        t->on_cpu = !opts->paused && ft_thread_state(r->proc->pid, (pid_t)t->native_id) == 'R';
+        t->on_cpu = on_cpu(r, opts, (pid_t)t->native_id);
     }
     return read_stack(r, t, opts);
 }
@@ -292,15 +303,11 @@ static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_
     return 0;
 }
 
-int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
-                     const struct ft_walk_opts *opts, struct ft_snapshot *out)
+static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,
+                         const struct ft_walk_opts *opts, struct thread_list *list)
 {
     const struct ft_offsets *o = &r->layout->off;
-    struct thread_list list = {0};
     uint64_t interp;
-    out->threads = NULL;
-    out->nthreads = 0;
-    ft_code_cache_sweep(r->codes);
     if (ft_read_u64(r->proc, rt->addr + o->runtime_interpreters_head, &interp) < 0)
         return -1;
     if (!interp) {
@@ -310,19 +317,35 @@ int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
     }
     struct cycle_check cc = {0, 1, 0};
     for (size_t i = 0; interp && i < FT_MAX_INTERPRETERS; i++) {
-        if (walk_interp(r, rt, interp, &list, opts) < 0 ||
-            ft_read_u64(r->proc, interp + o->interp_next, &interp) < 0) {
-            out->threads = list.v;
-            out->nthreads = list.n;
-            ft_snapshot_free(out);
+        if (walk_interp(r, rt, interp, list, opts) < 0 ||
+            ft_read_u64(r->proc, interp + o->interp_next, &interp) < 0)
             return -1;
-        }
         if (interp && cycle_seen(&cc, interp))
             break;
     }
-    out->threads = list.v;
-    out->nthreads = list.n;
     return 0;
+}
+
+/* A running target can free a thread state while it is being read: retry
+ * the whole walk when what failed was the data, not the process. */
+int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
+                     const struct ft_walk_opts *opts, struct ft_snapshot *out)
+{
+    int tries = opts->paused ? 1 : FT_TEAR_RETRIES;
+    ft_code_cache_sweep(r->codes);
+    for (int i = 0; i < tries; i++) {
+        struct thread_list list = {0};
+        ft_error_clear();
+        int rc = snapshot_once(r, rt, opts, &list);
+        out->threads = list.v;
+        out->nthreads = list.n;
+        if (rc == 0)
+            return 0;
+        ft_snapshot_free(out);
+        if (ft_error_kind() != FT_E_CORRUPT)
+            break;
+    }
+    return -1;
 }
 
 void ft_snapshot_free(struct ft_snapshot *s)

@@ -43,6 +43,8 @@ struct ft_snapshot {
 
 struct ft_walk_opts {
     int paused;                   /* target is stopped: a failed check is corruption */
+    const pid_t *running;         /* threads seen on a CPU just before pausing; */
+    size_t nrunning;              /* NULL: ask /proc during the walk            */
 };
 
 /* Reads all threads of all interpreters. Returns 0, or -1 (ft_fail set) when

@@ -15,6 +15,7 @@ struct ft_dump_header {
     const char *python_version;
     const char *binary;
     const char *found_by;
+    unsigned long long runtime_address;
     int paused;
 };
 

@@ -69,6 +69,7 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     sb_puts(out, ",");
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
+    sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
     sb_printf(out, ",\"paused\":%s,\"threads\":[", h->paused ? "true" : "false");
     for (size_t i = 0; i < s->nthreads; i++) {
         if (i)
