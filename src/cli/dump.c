@@ -52,6 +52,15 @@ static int parse_discovery(const char *s, enum ft_discovery *out)
     return -1;
 }
 
+static int bad_option(const char *arg)
+{
+    if (arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9')
+        fprintf(stderr, "frametap: '%s' is not a process id: give a positive number\n", arg);
+    else
+        fprintf(stderr, "frametap: unknown option '%s' for dump (see 'frametap dump --help')\n", arg);
+    return -1;
+}
+
 struct dump_opts {
     int json, nonblocking;
     enum ft_discovery discovery;
@@ -69,6 +78,7 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
     };
     memset(o, 0, sizeof *o);
     optind = 1;
+    opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -76,7 +86,7 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
         case 'n': o->nonblocking = 1; break;
         case 'd': if (parse_discovery(optarg, &o->discovery) < 0) return -1; break;
         case 'h': dump_help(stdout); return 1;
-        default: dump_help(stderr); return -1;
+        default: return bad_option(argv[optind - 1]);
         }
     }
     if (optind != argc - 1) {
