@@ -13,7 +13,16 @@
  */
 #include "linetable.h"
 
-static int lnotab_line(const uint8_t *t, size_t len, int line, int64_t offset)
+#include <stdint.h>
+
+/* Lines computed from hostile tables can be anything: only 0..INT32_MAX
+ * is a line; everything else is "no line". */
+static int as_line(int64_t line)
+{
+    return line < 0 || line > INT32_MAX ? -1 : (int)line;
+}
+
+static int lnotab_line(const uint8_t *t, size_t len, int64_t line, int64_t offset)
 {
     int64_t addr = 0;
     for (size_t i = 0; i + 1 < len; i += 2) {
@@ -22,10 +31,10 @@ static int lnotab_line(const uint8_t *t, size_t len, int line, int64_t offset)
             break;
         line += (int8_t)t[i + 1];
     }
-    return line;
+    return as_line(line);
 }
 
-static int linetable310_line(const uint8_t *t, size_t len, int line, int64_t offset)
+static int linetable310_line(const uint8_t *t, size_t len, int64_t line, int64_t offset)
 {
     int64_t start = 0;
     for (size_t i = 0; i + 1 < len; i += 2) {
@@ -34,7 +43,7 @@ static int linetable310_line(const uint8_t *t, size_t len, int line, int64_t off
         if (delta != -128)
             line += delta;
         if (offset >= start && offset < end)
-            return delta == -128 ? -1 : line;
+            return delta == -128 ? -1 : as_line(line);
         start = end;
     }
     return -1;
@@ -58,9 +67,14 @@ static uint64_t read_varint(const uint8_t *t, size_t len, size_t *i, int *ok)
     return 0;
 }
 
+/* Signed varint; a magnitude beyond 32 bits is no real line delta. */
 static int64_t read_svarint(const uint8_t *t, size_t len, size_t *i, int *ok)
 {
     uint64_t u = read_varint(t, len, i, ok);
+    if ((u >> 1) > INT32_MAX) {
+        *ok = 0;
+        return 0;
+    }
     return (u & 1) ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
 }
 
@@ -106,7 +120,7 @@ static int locations_line(const uint8_t *t, size_t len, int64_t line, int64_t of
             return -1;
         line += delta;
         if (offset >= start && offset < end)
-            return code == LOC_NONE ? -1 : (int)line;
+            return code == LOC_NONE ? -1 : as_line(line);
         start = end;
     }
     return -1;
