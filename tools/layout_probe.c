@@ -64,6 +64,9 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
 #if PY_VERSION_HEX >= 0x030B0000
     o->tstate_native_thread_id = OFF(PyThreadState, native_thread_id);
     o->tstate_datastack_chunk = OFF(PyThreadState, datastack_chunk);
+    o->tstate_datastack_top = OFF(PyThreadState, datastack_top);
+    o->stackchunk_size = OFF(_PyStackChunk, size);
+    o->stackchunk_data = OFF(_PyStackChunk, data);
 #endif
 }
 

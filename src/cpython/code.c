@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEAD_MAX 512   /* code object head read for validation */
+#define HEAD_MAX FT_CODE_HEAD_MAX
 
 struct ft_code_cache {
     struct ft_code **slots;
@@ -189,6 +189,7 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     e->addr = addr;
     memcpy(e->key, key, sizeof e->key);
     e->firstlineno = (int)key[5];
+    e->memo_offset = INT64_MIN;
     e->name = read_str_dup(r, key[1]);
     e->filename = read_str_dup(r, key[3]);
     e->qualname = key[2] ? read_str_dup(r, key[2]) : (e->name ? strdup(e->name) : NULL);
@@ -200,16 +201,18 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     return e;
 }
 
-const struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
+size_t ft_code_head_size(const struct ft_layout *l)
+{
+    return l->off.code_size < HEAD_MAX ? (size_t)l->off.code_size : HEAD_MAX;
+}
+
+struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr,
+                                        const unsigned char *head, size_t n)
 {
     const struct ft_offsets *o = &r->layout->off;
-    unsigned char head[HEAD_MAX];
-    size_t n = o->code_size < HEAD_MAX ? (size_t)o->code_size : HEAD_MAX;
-    r->lookups++;
-    if (!addr || ft_proc_read(r->proc, addr, head, n) < 0)
-        return NULL;
     uint64_t key[6];
     key_of(o, head, n, key);
+    r->lookups++;
     struct ft_code **slot = &r->codes->slots[slot_of(r->codes, addr)];
     if (*slot && (*slot)->addr == addr && memcmp((*slot)->key, key, sizeof key) == 0)
         return *slot;
@@ -225,4 +228,23 @@ const struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
         retire(r->codes, *slot);
     *slot = e;
     return e;
+}
+
+struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
+{
+    unsigned char head[HEAD_MAX];
+    size_t n = ft_code_head_size(r->layout);
+    if (!addr || ft_proc_read(r->proc, addr, head, n) < 0)
+        return NULL;
+    return ft_code_from_head(r, addr, head, n);
+}
+
+int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset)
+{
+    if (offset != c->memo_offset) {
+        c->memo_line = ft_line_for_offset(fmt, c->linetable, c->linetable_len, c->firstlineno,
+                                          offset);
+        c->memo_offset = offset;
+    }
+    return c->memo_line;
 }

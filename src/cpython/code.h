@@ -18,6 +18,7 @@
 
 #define FT_NAME_MAX 1024          /* bytes of UTF-8 kept per name */
 #define FT_LINETABLE_MAX (1u << 20)
+#define FT_CODE_HEAD_MAX 512       /* bytes of a code object read to validate it */
 
 struct ft_code {
     uint64_t addr;
@@ -27,6 +28,8 @@ struct ft_code {
     size_t linetable_len;
     int firstlineno;
     int64_t code_bytes;           /* bytecode length in bytes, for offset checks */
+    int64_t memo_offset;          /* last offset asked of ft_code_line() ... */
+    int memo_line;                /* ... and its line: stacks repeat offsets */
 };
 
 struct ft_code_cache;
@@ -41,12 +44,21 @@ struct ft_reader {
     const struct ft_layout *layout;
     struct ft_code_cache *codes;
     uint64_t code_type;           /* address of PyCode_Type once verified */
+    struct ft_walk_scratch *scratch; /* walker buffers, see walk.c */
     uint64_t lookups, misses;
 };
 
 /* The decoded code object at addr, or NULL if it is not a code object (or
  * cannot be read; ft_fail() says why). */
-const struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr);
+struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr);
+/* Line of byte offset `offset` in code c (-1: none), memoized per code. */
+int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset);
+
+/* The same, from a head of ft_code_head_size() bytes the caller already
+ * read (the walker reads the heads of a whole stack in one syscall). */
+struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr,
+                                        const unsigned char *head, size_t n);
+size_t ft_code_head_size(const struct ft_layout *l);
 
 /* Reads a str object as UTF-8 into out (FT_NAME_MAX). Returns 0 or -1. */
 int ft_read_str(struct ft_reader *r, uint64_t addr, char *out, size_t outsize);

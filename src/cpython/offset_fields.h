@@ -34,6 +34,9 @@
     X(tstate_thread_id)          /* pthread_t                             */   \
     X(tstate_native_thread_id)   /* 3.11+                                 */   \
     X(tstate_datastack_chunk)    /* 3.11+                                 */   \
+    X(tstate_datastack_top)      /* 3.11+: first free slot of the chunk   */   \
+    X(stackchunk_size)           /* _PyStackChunk.size, 3.11+             */   \
+    X(stackchunk_data)           /* _PyStackChunk.data, 3.11+             */   \
     X(pyframe_back)              /* PyFrameObject, <=3.10                 */   \
     X(pyframe_code)                                                            \
     X(pyframe_lasti)                                                           \

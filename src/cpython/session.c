@@ -3,6 +3,8 @@
  */
 #include "session.h"
 
+#include "walk.h"
+
 #include "../util/error.h"
 
 #include <string.h>
@@ -31,6 +33,7 @@ int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method)
 
 void ft_session_close(struct ft_session *s)
 {
+    ft_walk_scratch_free(&s->reader);
     ft_code_cache_free(s->reader.codes);
     s->reader.codes = NULL;
     ft_proc_close(&s->proc);

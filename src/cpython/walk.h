@@ -53,4 +53,10 @@ int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
                      const struct ft_walk_opts *opts, struct ft_snapshot *out);
 void ft_snapshot_free(struct ft_snapshot *s);
 
+/* Reads one thread's stack into t (t->tstate set by the caller); the
+ * building block of snapshots, and what the profiler and bench call. */
+int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused);
+/* Frees the walker's scratch memory held by r. */
+void ft_walk_scratch_free(struct ft_reader *r);
+
 #endif

@@ -126,7 +126,7 @@ int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
 
 int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
 {
-    enum { BATCH = 64 };
+    enum { BATCH = 512 }; /* below IOV_MAX (1024) */
     for (size_t done = 0; done < n;) {
         struct iovec local[BATCH], remote[BATCH];
         size_t k = 0, total = 0;

@@ -1,0 +1,82 @@
+/*
+ * stack_read.c - benchmark: CPU time and remote-read syscalls for one full
+ * read of a thread's Python stack, the unit of work of every sampler.
+ *
+ *   build/bench/stack_read PID ITERATIONS
+ *
+ * Attaches without pausing, finds the deepest thread, reads its stack
+ * ITERATIONS times (after one warm-up read that fills the code cache) and
+ * prints one line of key=value figures. Never writes to the target.
+ */
+#include "cpython/session.h"
+#include "cpython/walk.h"
+#include "util/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t deepest_tstate(struct ft_session *s)
+{
+    struct ft_snapshot snap;
+    struct ft_walk_opts wo = {.paused = 0};
+    uint64_t best = 0;
+    size_t depth = 0;
+    if (ft_snapshot_take(&s->reader, &s->rt, &wo, &snap) < 0)
+        return 0;
+    for (size_t i = 0; i < snap.nthreads; i++)
+        if (snap.threads[i].nframes >= depth) {
+            depth = snap.threads[i].nframes;
+            best = snap.threads[i].tstate;
+        }
+    ft_snapshot_free(&snap);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PID ITERATIONS\n", argv[0]);
+        return 2;
+    }
+    struct ft_session s;
+    if (ft_session_open(&s, atoi(argv[1]), FT_DISC_AUTO) < 0) {
+        fprintf(stderr, "stack_read: %s\n", ft_error_message());
+        return 1;
+    }
+    long iterations = atol(argv[2]);
+    struct ft_thread t;
+    memset(&t, 0, sizeof t);
+    t.tstate = deepest_tstate(&s);
+    if (!t.tstate || ft_read_thread_stack(&s.reader, &t, 0) < 0) {
+        fprintf(stderr, "stack_read: no stack: %s\n", ft_error_message());
+        return 1;
+    }
+    size_t frames = t.nframes;
+    free(t.frames);
+    long errors = 0;
+    uint64_t sys0 = s.proc.syscalls, miss0 = s.reader.misses;
+    double c0 = cpu_seconds();
+    for (long i = 0; i < iterations; i++) {
+        t.frames = NULL;
+        if (ft_read_thread_stack(&s.reader, &t, 0) < 0 || t.error[0])
+            errors++;
+        free(t.frames);
+    }
+    double cpu = cpu_seconds() - c0;
+    printf("python=%s frames=%zu us_per_stack=%.3f syscalls_per_stack=%.2f "
+           "code_decodes=%llu errors=%ld iterations=%ld\n",
+           s.version, frames, cpu * 1e6 / (double)iterations,
+           (double)(s.proc.syscalls - sys0) / (double)iterations,
+           (unsigned long long)(s.reader.misses - miss0), errors, iterations);
+    ft_session_close(&s);
+    return 0;
+}

@@ -1,0 +1,58 @@
+#!/bin/sh
+# stack_read.sh - runs build/bench/stack_read on every interpreter found, at
+# depth 10 and 50, on a parked stack and on a spinning one. Rounds are
+# interleaved across interpreters (the machine is noisy) and the median of
+# ROUNDS is reported. Writes a markdown table to stdout.
+#
+#   make bench                 (ROUNDS=5 ITERATIONS=20000 by default)
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+ITERATIONS=${ITERATIONS:-20000}
+pyroot=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+pythons=""
+for m in 3.8 3.9 3.10 3.11 3.12 3.13; do
+    p=$(ls -d "$pyroot"/versions/$m.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$p" ] && pythons="$pythons $p"
+done
+for p in /usr/bin/python3.11 /opt/pythons/bin/python3.14 /opt/pythons/bin/python3.15; do
+    [ -x "$p" ] && pythons="$pythons $p"
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; kill $(cat "$tmp"/pids 2>/dev/null) 2>/dev/null || true' EXIT
+
+start_target() { # python depth mode -> pid
+    fifo=$tmp/fifo.$$.$2.$3
+    rm -f "$fifo"; mkfifo "$fifo"
+    "$1" bench/targets/deep.py "$2" "$3" >"$fifo" &
+    echo $! >>"$tmp/pids"
+    read -r _ <"$fifo"
+    echo $!
+}
+
+for round in $(seq "$ROUNDS"); do
+    i=0
+    for py in $pythons; do
+        i=$((i + 1))
+        for depth in 10 50; do
+            for mode in park spin; do
+                pid=$(start_target "$py" "$depth" "$mode")
+                build/bench/stack_read "$pid" "$ITERATIONS" >>"$tmp/r.$i.$depth.$mode"
+                kill "$pid"; wait "$pid" 2>/dev/null || true
+            done
+        done
+    done
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+echo "| interpreter | python | depth | us/stack parked | us/stack spinning | syscalls/stack parked | syscalls/stack spinning | torn reads spinning |"
+echo "|---|---|---|---|---|---|---|---|"
+i=0
+for py in $pythons; do
+    i=$((i + 1))
+    for depth in 10 50; do
+        p=$tmp/r.$i.$depth.park; s=$tmp/r.$i.$depth.spin
+        echo "| $py | $(field python <"$p" | head -1) | $(field frames <"$p" | head -1) | $(field us_per_stack <"$p" | median) | $(field us_per_stack <"$s" | median) | $(field syscalls_per_stack <"$p" | median) | $(field syscalls_per_stack <"$s" | median) | $(field errors <"$s" | median)/$ITERATIONS |"
+    done
+done

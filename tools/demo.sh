@@ -1,0 +1,20 @@
+#!/bin/sh
+# demo.sh - `make demo`: starts examples/busy_service.py on the newest CPython
+# found here and dumps its threads with frametap, then stops it.
+set -eu
+cd "$(dirname "$0")/.."
+python=""
+for p in /opt/pythons/bin/python3.15 /opt/pythons/bin/python3.14 /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1; then python=$p; break; fi
+done
+[ -n "$python" ] || { echo "demo: no python3 found" >&2; exit 1; }
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+"$python" examples/busy_service.py >"$fifo" &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -f "$fifo"' EXIT
+read -r ready <"$fifo"
+[ "$ready" = READY ] || { echo "demo: example did not start" >&2; exit 1; }
+sleep 0.5
+echo "\$ build/frametap dump $pid      # $("$python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+build/frametap dump "$pid"
