@@ -10,6 +10,9 @@ int ft_cmd_dump(int argc, char **argv);
 /* Shared: prints "frametap: <message>" for the current error and returns
  * its exit status. */
 int ft_report_error(void);
+/* The same, but first checks whether process pid is exiting, which explains
+ * most failures that happen mid-read. */
+int ft_report_error_for(int pid);
 /* Parses a positive pid; prints a usage error and returns 0 if invalid. */
 int ft_parse_pid(const char *s);
 

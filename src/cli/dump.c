@@ -136,10 +136,10 @@ int ft_cmd_dump(int argc, char **argv)
     struct ft_session s;
     ft_error_clear();
     if (ft_session_open(&s, o.pid, o.discovery) < 0)
-        return ft_report_error();
+        return ft_report_error_for(o.pid);
     struct ft_snapshot snap;
     if (take(&s, &o, &snap) < 0) {
-        rc = ft_report_error();
+        rc = ft_report_error_for(o.pid);
         ft_session_close(&s);
         return rc;
     }

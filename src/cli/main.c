@@ -3,6 +3,7 @@
  */
 #include "../cpython/layout.h"
 #include "../util/error.h"
+#include "../target/procfs.h"
 #include "commands.h"
 
 #include <stdio.h>
@@ -22,6 +23,18 @@ static void usage(FILE *f)
             "  dump PID     print every thread's Python stack, once\n\n"
             "Run 'frametap COMMAND --help' for a command's options.\n",
             FRAMETAP_VERSION, oldest, newest);
+}
+
+int ft_report_error_for(int pid)
+{
+    /* Data that stops making sense because the process is going away is an
+     * exit, not corruption: say the useful thing. */
+    if (pid > 0 && ft_error_kind() != FT_E_PERM && ft_error_kind() != FT_E_VERSION &&
+        ft_proc_is_exiting(pid)) {
+        ft_error_clear();
+        ft_fail(FT_E_EXITED, "process %d exited while frametap was reading it", pid);
+    }
+    return ft_report_error();
 }
 
 int ft_report_error(void)

@@ -47,19 +47,14 @@ static int layout_from_binary(const struct ft_pybinary *b, struct ft_layout *out
     return ft_layout_for_version(major, minor, b->hexversion, out);
 }
 
-static int has_cookie(struct ft_proc *p, uint64_t addr)
-{
-    char cookie[8];
-    return ft_proc_read(p, addr, cookie, sizeof cookie) == 0 &&
-           memcmp(cookie, "xdebugpy", 8) == 0;
-}
-
 static int resolve_layout(struct ft_proc *p, const struct ft_pybinary *b, uint64_t addr,
                           struct ft_layout *out)
 {
-    if (has_cookie(p, addr))
+    char cookie[8];
+    if (ft_proc_read(p, addr, cookie, sizeof cookie) < 0)
+        return -1;
+    if (memcmp(cookie, "xdebugpy", 8) == 0)
         return ft_layout_from_debug_offsets(p, addr, out);
-    ft_error_clear();
     if (layout_from_binary(b, out) < 0)
         return -1;
     if (out->minor >= 13) {

@@ -145,3 +145,14 @@ char ft_thread_state(pid_t pid, pid_t tid)
     free(s);
     return state;
 }
+
+int ft_proc_is_exiting(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    char *maps = ft_read_small_file(path, 4096);
+    int empty = !maps || !maps[0];
+    free(maps);
+    char state = ft_thread_state(pid, pid);
+    return empty || state == 'Z' || state == 'X' || state == 'x' || state == '?';
+}

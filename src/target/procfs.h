@@ -24,4 +24,7 @@ void ft_thread_name(pid_t pid, pid_t tid, char *buf, size_t size);
 /* Scheduler state letter of a thread ('R' running, 'S' sleeping...), or '?'. */
 char ft_thread_state(pid_t pid, pid_t tid);
 
+/* 1 if pid is gone, a zombie, or tearing down its memory. */
+int ft_proc_is_exiting(pid_t pid);
+
 #endif
