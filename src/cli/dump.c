@@ -145,6 +145,7 @@ int ft_cmd_dump(int argc, char **argv)
     }
     struct ft_dump_header h = {
         .pid = o.pid, .comm = s.proc.comm, .python_version = s.version, .binary = s.rt.binary,
+        .build_id = s.rt.build_id,
         .found_by = s.rt.found_by, .runtime_address = s.rt.addr, .paused = !o.nonblocking,
     };
     struct strbuf out;

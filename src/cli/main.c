@@ -29,8 +29,9 @@ int ft_report_error_for(int pid)
 {
     /* Data that stops making sense because the process is going away is an
      * exit, not corruption: say the useful thing. */
-    if (pid > 0 && ft_error_kind() != FT_E_PERM && ft_error_kind() != FT_E_VERSION &&
-        ft_proc_is_exiting(pid)) {
+    enum ft_errkind k = ft_error_kind();
+    int explainable = k == FT_E_CORRUPT || k == FT_E_NOTPY || k == FT_E_SYSTEM;
+    if (pid > 0 && explainable && ft_proc_is_exiting(pid)) {
         ft_error_clear();
         ft_fail(FT_E_EXITED, "process %d exited while frametap was reading it", pid);
     }

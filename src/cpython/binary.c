@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int ft_parse_python_name(const char *base, int *major, int *minor)
 {
@@ -76,6 +77,8 @@ static int open_candidate(const struct ft_proc *p, const char *path, struct ft_p
         return -1;
     }
     ft_parse_python_name(basename_of(path), &b->major, &b->minor);
+    if (ft_elf_build_id(b->elf, b->build_id, sizeof b->build_id) < 0)
+        b->build_id[0] = '\0';
     uint64_t pyv = ft_elf_symbol(b->elf, "Py_Version", NULL);
     uint32_t hex = 0;
     if (pyv && ft_elf_read(b->elf, pyv, &hex, sizeof hex) == 0)
@@ -83,24 +86,39 @@ static int open_candidate(const struct ft_proc *p, const char *path, struct ft_p
     return 0;
 }
 
+/* An executable not named python* counts only if CPython is linked into it. */
+static int embeds_runtime(struct ft_pybinary *b)
+{
+    return ft_elf_symbol(b->elf, "_PyRuntime", NULL) || ft_elf_section(b->elf, ".PyRuntime", NULL);
+}
+
+static int is_candidate(const char *path, int pass, const char *exe)
+{
+    const char *base = basename_of(path);
+    switch (pass) {
+    case 0: return strncmp(base, "libpython", 9) == 0;
+    case 1: return strncmp(base, "python", 6) == 0;
+    default: return strcmp(path, exe) == 0;
+    }
+}
+
 size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size_t max)
 {
+    char exe[PATH_MAX] = "", link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
+    ssize_t len = readlink(link, exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = '\0';
     size_t n = 0;
-    /* Pass 0: libpython (holds the runtime when the executable links it);
-     * pass 1: python executables. */
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < p->maps.n && n < max; i++) {
             const char *path = p->maps.v[i].path;
-            if (!path)
+            if (!path || !is_candidate(path, pass, exe) || already_listed(out, n, path))
                 continue;
-            const char *base = basename_of(path);
-            int is_lib = strncmp(base, "libpython", 9) == 0;
-            int is_exe = strncmp(base, "python", 6) == 0;
-            if ((pass == 0 && !is_lib) || (pass == 1 && !is_exe))
+            if (open_candidate(p, path, &out[n]) < 0)
                 continue;
-            if (already_listed(out, n, path))
-                continue;
-            if (open_candidate(p, path, &out[n]) == 0)
+            if (pass == 2 && !embeds_runtime(&out[n]))
+                ft_pybinary_close(&out[n]);
+            else
                 n++;
         }
     }

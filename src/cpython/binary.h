@@ -17,10 +17,11 @@ struct ft_pybinary {
     uint64_t bias;       /* runtime address = link-time address + bias */
     int major, minor;    /* from the file name; 0 if it has none      */
     uint64_t hexversion; /* from Py_Version (3.11+), else 0           */
+    char build_id[80];   /* GNU build-id in hex, "" if none             */
 };
 
-/* Finds the mapped interpreter binaries: libpython first, then the
- * executable. Returns how many were found (<= max), 0 if none. */
+/* Finds the mapped interpreter binaries: libpython first, then python
+ * executables, then the main executable whatever its name (embedders). Returns how many were found (<= max), 0 if none. */
 size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size_t max);
 void ft_pybinary_close(struct ft_pybinary *b);
 

@@ -117,8 +117,10 @@ static int scan_binary(struct ft_proc *p, const struct ft_pybinary *b, uint64_t 
 {
     struct ft_layout l;
     int want_cookie = 0;
-    if (layout_from_binary(b, &l) < 0)
+    if (layout_from_binary(b, &l) < 0) {
+        ft_error_clear(); /* the scan is a last resort: no version, no scan */
         return 0;
+    }
     want_cookie = l.minor >= 13;
     uint64_t scanned = 0;
     int prev_is_binary = 0;
@@ -207,6 +209,7 @@ static int try_method(struct ft_proc *p, struct ft_pybinary *bins, size_t n,
         rt->addr = addr;
         rt->found_by = method_name(how);
         snprintf(rt->binary, sizeof rt->binary, "%s", bins[i].path);
+        snprintf(rt->build_id, sizeof rt->build_id, "%s", bins[i].build_id);
         return 1;
     }
     return 0;

@@ -17,6 +17,7 @@ struct ft_runtime {
     uint64_t addr;
     const char *found_by;          /* "symbol", "section" or "scan" */
     char binary[PATH_MAX];
+    char build_id[80];
     struct ft_layout layout;
     uint64_t pthread_tid_offset;   /* glibc struct pthread tid, FT_ABSENT if unknown */
 };

@@ -283,11 +283,13 @@ static void load_window(struct ft_reader *r, const struct tstate_view *v, struct
     const struct ft_offsets *o = &r->layout->off;
     struct ft_walk_scratch *s = r->scratch;
     w->len = 0;
-    if (o->stackchunk_data == FT_ABSENT || !v->chunk || v->top <= v->chunk + o->stackchunk_data ||
-        v->top - v->chunk > WINDOW_MAX)
+    if (o->stackchunk_data == FT_ABSENT || !v->chunk || v->chunk > UINT64_MAX - o->stackchunk_data)
         return;
-    w->base = v->chunk + o->stackchunk_data;
-    size_t len = (size_t)(v->top - w->base);
+    uint64_t base = v->chunk + o->stackchunk_data;
+    if (v->top <= base || v->top - base > WINDOW_MAX)
+        return;
+    w->base = base;
+    size_t len = (size_t)(v->top - base);
     if (len > s->window_cap) {
         unsigned char *nb = realloc(s->window, len);
         if (!nb)
@@ -432,7 +434,7 @@ static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct 
     if (ft_read_u64(r->proc, tstate + o->tstate_thread_id, &t->thread_id) < 0)
         return -1;
     t->native_id = native_id_of(r, rt, tstate, t->thread_id);
-    if (t->native_id > 0) {
+    if (t->native_id > 0 && r->proc->pid > 0) {
         ft_thread_name(r->proc->pid, (pid_t)t->native_id, t->name, sizeof t->name);
         t->on_cpu = on_cpu(r, opts, (pid_t)t->native_id);
     }

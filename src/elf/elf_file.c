@@ -10,8 +10,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,4 +183,15 @@ int ft_elf_vaddr_of_offset(struct ft_elf *e, uint64_t off, uint64_t *vaddr)
         }
     }
     return -1;
+}
+
+int ft_elf_build_id(struct ft_elf *e, char *hex, size_t size)
+{
+    const void *id = NULL;
+    ssize_t n = dwelf_elf_gnu_build_id(e->elf, &id);
+    if (n <= 0 || !id || size < 2 * (size_t)n + 1)
+        return -1;
+    for (ssize_t i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)id)[i]);
+    return 0;
 }

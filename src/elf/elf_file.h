@@ -29,4 +29,7 @@ int ft_elf_read(struct ft_elf *e, uint64_t vaddr, void *buf, size_t len);
 /* Link-time address at which file offset off is loaded (via its PT_LOAD). */
 int ft_elf_vaddr_of_offset(struct ft_elf *e, uint64_t off, uint64_t *vaddr);
 
+/* The GNU build-id as lowercase hex (libdw's dwelf). Returns 0 or -1. */
+int ft_elf_build_id(struct ft_elf *e, char *hex, size_t size);
+
 #endif

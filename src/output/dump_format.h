@@ -14,6 +14,7 @@ struct ft_dump_header {
     const char *comm;
     const char *python_version;
     const char *binary;
+    const char *build_id;
     const char *found_by;
     unsigned long long runtime_address;
     int paused;

@@ -1,7 +1,8 @@
 /*
  * dump_json.c - the machine-readable dump. Strings from the target are
  * escaped by sb_json_string, so the output parses whatever the names hold.
- * Shape: {pid, command, python, binary, runtime_found_by, paused,
+ * Shape: {pid, command, python, binary, build_id, runtime_found_by,
+ *         runtime_address, paused,
  *         threads: [{native_id, ident, name, interpreter, holds_gil, on_cpu,
  *                    error, truncated, frames: [{name, qualname, file, line}]}]}
  */
@@ -66,6 +67,9 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     sb_puts(out, ",");
     key(out, "binary");
     sb_json_string(out, h->binary);
+    sb_puts(out, ",");
+    key(out, "build_id");
+    sb_json_string(out, h->build_id);
     sb_puts(out, ",");
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);

@@ -45,6 +45,29 @@ int ft_proc_open(struct ft_proc *p, pid_t pid)
     return 0;
 }
 
+void ft_proc_open_image(struct ft_proc *p, const struct ft_image *image)
+{
+    memset(p, 0, sizeof *p);
+    p->mem_fd = -1;
+    p->image = image;
+    snprintf(p->comm, sizeof p->comm, "image");
+}
+
+static int read_image(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
+{
+    p->syscalls++;
+    for (size_t i = 0; i < p->image->n; i++) {
+        const struct ft_image_segment *s = &p->image->seg[i];
+        if (addr >= s->addr && addr - s->addr <= s->len && len <= s->len - (addr - s->addr)) {
+            memcpy(buf, s->data + (addr - s->addr), len);
+            return 0;
+        }
+    }
+    ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not in the image",
+            (unsigned long long)addr, len);
+    return -1;
+}
+
 void ft_proc_close(struct ft_proc *p)
 {
     if (p->mem_fd >= 0)
@@ -108,6 +131,8 @@ int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
                 (unsigned long long)addr);
         return -1;
     }
+    if (p->image)
+        return read_image(p, addr, buf, len);
     if (p->use_mem_file)
         return read_mem_file(p, addr, buf, len);
     struct iovec local = {buf, len};
@@ -139,7 +164,7 @@ int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
             total += r->len;
         }
         ssize_t got = -1;
-        if (!p->use_mem_file) {
+        if (!p->use_mem_file && !p->image) {
             p->syscalls++;
             got = process_vm_readv(p->pid, local, k, remote, k, 0);
         }

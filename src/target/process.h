@@ -26,8 +26,22 @@ struct ft_maps {
     size_t n;
 };
 
+/* Memory that is not a live process: a core file's segments, or a fuzzer's
+ * input. Reads outside every segment fail like unmapped addresses. */
+struct ft_image_segment {
+    uint64_t addr;
+    const unsigned char *data;
+    size_t len;
+};
+
+struct ft_image {
+    const struct ft_image_segment *seg;
+    size_t n;
+};
+
 struct ft_proc {
-    pid_t pid;
+    pid_t pid;                   /* 0 for an image */
+    const struct ft_image *image;
     int mem_fd;              /* /proc/PID/mem fallback, -1 until needed */
     int use_mem_file;        /* process_vm_readv unavailable             */
     uint64_t syscalls;       /* remote read syscalls so far              */
@@ -40,6 +54,8 @@ struct ft_proc {
 /* Opens pid: checks it exists, reads its name and memory maps. */
 int ft_proc_open(struct ft_proc *p, pid_t pid);
 void ft_proc_close(struct ft_proc *p);
+/* Opens a memory image instead of a process (no maps, no /proc). */
+void ft_proc_open_image(struct ft_proc *p, const struct ft_image *image);
 
 /* Reads len bytes at addr. Returns 0, or -1 with ft_fail() set. A fault on
  * an unmapped address is FT_E_CORRUPT; the process gone is FT_E_EXITED. */
