@@ -103,7 +103,8 @@ def test_permission_denied():
         rc, out, err = run_frametap(FT, "dump", t.pid, user=65534)
     line = one_line_error(err)
     assert rc == EXIT["perm"], err
-    assert "permission denied" in line and "CAP_SYS_PTRACE" in line and "uid 0" in line
+    for word in ("permission denied", "ptrace", "CAP_SYS_PTRACE", "kernel.yama.ptrace_scope", "uid 0"):
+        assert word in line
 
 
 def test_zombie_process():
@@ -142,3 +143,23 @@ def test_process_exits_while_being_read(python):
                 outcomes.add(rc)
         p.wait()
     assert outcomes, "no dump ran"
+
+
+def test_already_traced_process():
+    """Another tracer holds the target: dump names it and offers --nonblocking,
+    which still works."""
+    with Target("/usr/bin/python3.11", IDLE) as t:
+        tracer = subprocess.Popen(["strace", "-q", "-o", "/dev/null", "-p", str(t.pid)])
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline and "TracerPid:\t0" in open("/proc/%d/status" % t.pid).read():
+                time.sleep(0.05)
+            rc, out, err = run_frametap(FT, "dump", t.pid)
+            line = one_line_error(err)
+            assert rc == EXIT["perm"], err
+            assert "already traced by process %d" % tracer.pid in line and "--nonblocking" in line
+            rc, out, err = run_frametap(FT, "dump", "--nonblocking", t.pid)
+            assert rc == 0 and "idle.py" in out, err
+        finally:
+            tracer.kill()
+            tracer.wait()

@@ -79,7 +79,7 @@ int ft_maps_read(pid_t pid, struct ft_maps *out)
     snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
     char *text = ft_read_small_file(path, 64u << 20);
     if (!text) {
-        ft_proc_fail_errno(pid, errno, "read its memory maps");
+        ft_proc_fail_errno(pid, errno, "read the memory maps");
         return -1;
     }
     int rc = ft_maps_parse(text, out);

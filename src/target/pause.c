@@ -9,7 +9,9 @@
 #include "procfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
@@ -23,12 +25,31 @@ static int is_paused(const struct ft_proc *p, pid_t tid)
     return 0;
 }
 
+/* TracerPid from /proc/PID/status: who already holds the process, if anyone. */
+static int tracer_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    char *s = ft_read_small_file(path, 16384);
+    char *line = s ? strstr(s, "\nTracerPid:") : NULL;
+    int tracer = line ? atoi(line + 11) : 0;
+    free(s);
+    return tracer;
+}
+
 static int stop_one(struct ft_proc *p, pid_t tid)
 {
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
-        if (errno == ESRCH)
+        int err = errno;
+        if (err == ESRCH)
             return 0; /* thread ended meanwhile: nothing to stop */
-        ft_proc_fail_errno(p->pid, errno, "pause the threads (ptrace)");
+        int tracer = tracer_of(p->pid);
+        if (err == EPERM && tracer > 0)
+            ft_fail(FT_E_PERM, "process %d is already traced by process %d (a debugger or "
+                    "another profiler): detach it, or use --nonblocking, which needs no ptrace "
+                    "stop", (int)p->pid, tracer);
+        else
+            ft_proc_fail_errno(p->pid, err, "pause the threads (ptrace)");
         return -1;
     }
     p->paused[p->npaused++] = tid;

@@ -93,7 +93,7 @@ static void fail_read(struct ft_proc *p, int err, uint64_t addr, size_t len)
 {
     if (err == EFAULT || err == EIO || err == 0) {
         if (kill(p->pid, 0) < 0 && errno == ESRCH) {
-            ft_proc_fail_errno(p->pid, ESRCH, "read its memory");
+            ft_proc_fail_errno(p->pid, ESRCH, "read the memory");
             return;
         }
         ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not readable in process %d",

@@ -64,18 +64,22 @@ static unsigned owner_uid(pid_t pid)
     return stat(path, &st) == 0 ? (unsigned)st.st_uid : (unsigned)-1;
 }
 
-static const char *yama_advice(void)
+static void yama_advice(char *buf, size_t size)
 {
     char *s = ft_read_small_file("/proc/sys/kernel/yama/ptrace_scope", 64);
-    int scope = s ? atoi(s) : 0;
-    free(s);
-    switch (scope) {
-    case 0: return "";
-    case 1: return "; kernel.yama.ptrace_scope is 1, so even the same user needs "
-                   "CAP_SYS_PTRACE (or: sysctl kernel.yama.ptrace_scope=0)";
-    case 2: return "; kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE is allowed";
-    default: return "; kernel.yama.ptrace_scope is 3: ptrace is disabled until reboot";
+    if (!s) {
+        snprintf(buf, size, "kernel.yama.ptrace_scope is not in use on this kernel");
+        return;
     }
+    int scope = atoi(s);
+    free(s);
+    static const char *meaning[] = {
+        "0: the same user may attach",
+        "1: even the same user needs CAP_SYS_PTRACE (or: sysctl kernel.yama.ptrace_scope=0)",
+        "2: only CAP_SYS_PTRACE may attach",
+        "3: ptrace is disabled until reboot",
+    };
+    snprintf(buf, size, "kernel.yama.ptrace_scope is %s", meaning[scope >= 0 && scope <= 3 ? scope : 3]);
 }
 
 void ft_proc_fail_errno(pid_t pid, int err, const char *what)
@@ -86,13 +90,16 @@ void ft_proc_fail_errno(pid_t pid, int err, const char *what)
         ft_fail(FT_E_EXITED, "process %d exited while frametap tried to %s", (int)pid, what);
         break;
     case EPERM:
-    case EACCES:
+    case EACCES: {
+        char yama[160];
+        yama_advice(yama, sizeof yama);
         ft_fail(FT_E_PERM,
-                "permission denied to %s of process %d (owned by uid %u): run frametap "
-                "as that user or as root, or give it CAP_SYS_PTRACE "
-                "(setcap cap_sys_ptrace+ep frametap)%s",
-                what, (int)pid, owner_uid(pid), yama_advice());
+                "permission denied: cannot %s of process %d (owned by uid %u; reading another "
+                "process needs ptrace access): run frametap as that user or as root, or give "
+                "it CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep frametap); %s",
+                what, (int)pid, owner_uid(pid), yama);
         break;
+    }
     default:
         ft_fail(FT_E_SYSTEM, "could not %s of process %d: %s", what, (int)pid, strerror(err));
     }
