@@ -64,7 +64,7 @@ unit: $(UNITS)
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do \
-	    name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name; \
+	    name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name tests/fuzz/seeds/$$name; \
 	    echo "== fuzzing $$name for $${FUZZ_SECONDS:-20}s"; \
 	    $$f -artifact_prefix=build/fuzz/ -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 build/fuzz/corpus-$$name tests/fuzz/seeds/$$name \
 	        2>build/fuzz/$$name.log || { tail -50 build/fuzz/$$name.log; exit 1; }; \
