@@ -3,22 +3,24 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS     = libelf libdw
+PKGS     = libelf libdw libprotobuf-c zlib ncursesw
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
-DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw)
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ibuild/gen
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lprotobuf-c -lz -lncursesw)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+GEN      = build/gen/profile.pb-c.c
 SRC      = $(wildcard src/*/*.c)
 LIBSRC   = $(filter-out src/cli/%,$(SRC))
-OBJ      = $(SRC:src/%.c=build/obj/%.o)
-ASANOBJ  = $(SRC:src/%.c=build/asan/obj/%.o)
+OBJ      = $(SRC:src/%.c=build/obj/%.o) build/obj/gen/profile.pb-c.o
+ASANOBJ  = $(SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/gen/profile.pb-c.o
 UNITS    = $(patsubst tests/unit/%.c,build/asan/unit/%,$(wildcard tests/unit/*.c))
 FUZZERS  = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
 PYTEST  ?= /usr/bin/python3 -m pytest
 
-BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev
+BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev protobuf-c-compiler \
+             zlib1g-dev libncurses-dev
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux
 
 .PHONY: all asan deps test-deps demo check unit fuzz pytest bench clean layouts
@@ -33,11 +35,24 @@ build/frametap: $(OBJ)
 build/asan/frametap: $(ASANOBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-build/obj/%.o: src/%.c $(wildcard src/*/*.h)
+# Generated protobuf code: built from proto/, never checked in.
+build/gen/profile.pb-c.c build/gen/profile.pb-c.h: proto/profile.proto
+	@mkdir -p build/gen
+	protoc-c --proto_path=proto --c_out=build/gen profile.proto
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(CFLAGS) $(DEPCFLAGS) -c -o $@ $<
+
+build/asan/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -c -o $@ $<
+
+build/obj/%.o: src/%.c $(wildcard src/*/*.h) build/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(DEPCFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: src/%.c $(wildcard src/*/*.h)
+build/asan/obj/%.o: src/%.c $(wildcard src/*/*.h) build/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -c -o $@ $<
 
@@ -45,9 +60,9 @@ build/asan/unit/%: tests/unit/%.c $(filter-out build/asan/obj/cli/%,$(ASANOBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC) $(GEN)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+	$(CLANG) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=fuzzer,address,undefined $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
 # Installs missing packages when root; otherwise prints the apt line to run.
 deps:

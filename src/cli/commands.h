@@ -6,6 +6,7 @@
 #define FT_COMMANDS_H
 
 int ft_cmd_dump(int argc, char **argv);
+int ft_cmd_record(int argc, char **argv);
 
 /* Shared: prints "frametap: <message>" for the current error and returns
  * its exit status. */

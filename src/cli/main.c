@@ -20,7 +20,9 @@ static void usage(FILE *f)
             "frametap %s - see what a running CPython (3.%d to 3.%d) is doing\n\n"
             "usage: frametap COMMAND [OPTIONS]\n\n"
             "commands:\n"
-            "  dump PID     print every thread's Python stack, once\n\n"
+            "  dump PID       print every thread's Python stack, once\n"
+            "  record PID     sample stacks into a flame graph, speedscope, pprof, ...\n"
+            "  record -- CMD  start CMD and profile it until it exits\n\n"
             "Run 'frametap COMMAND --help' for a command's options.\n",
             FRAMETAP_VERSION, oldest, newest);
 }
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "dump"))
         return ft_cmd_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "record"))
+        return ft_cmd_record(argc - 1, argv + 1);
     fprintf(stderr, "frametap: unknown command '%s': run 'frametap --help' for the list\n", cmd);
     return FT_E_USAGE;
 }

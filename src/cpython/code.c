@@ -190,6 +190,7 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     memcpy(e->key, key, sizeof e->key);
     e->firstlineno = (int)key[5];
     e->memo_offset = INT64_MIN;
+    e->user_id = -1;
     e->name = read_str_dup(r, key[1]);
     e->filename = read_str_dup(r, key[3]);
     e->qualname = key[2] ? read_str_dup(r, key[2]) : (e->name ? strdup(e->name) : NULL);

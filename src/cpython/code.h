@@ -30,6 +30,7 @@ struct ft_code {
     int64_t code_bytes;           /* bytecode length in bytes, for offset checks */
     int64_t memo_offset;          /* last offset asked of ft_code_line() ... */
     int memo_line;                /* ... and its line: stacks repeat offsets */
+    int64_t user_id;              /* free for the caller (the profiler's function id), -1 */
 };
 
 struct ft_code_cache;

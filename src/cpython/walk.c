@@ -324,11 +324,15 @@ static enum walk_status read_stack_once(struct ft_reader *r, struct ft_thread *t
 
 int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
 {
+    return ft_read_thread_stack_tries(r, t, paused, paused ? 1 : FT_TEAR_RETRIES);
+}
+
+int ft_read_thread_stack_tries(struct ft_reader *r, struct ft_thread *t, int paused, int tries)
+{
     if (!r->scratch && !(r->scratch = calloc(1, sizeof *r->scratch))) {
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
     }
-    int tries = paused ? 1 : FT_TEAR_RETRIES;
     t->error[0] = '\0';
     for (int i = 0; i < tries; i++) {
         enum walk_status st = read_stack_once(r, t);
@@ -396,7 +400,7 @@ static struct ft_thread *push_thread(struct thread_list *l)
 
 /* Which thread state holds the GIL: <=3.11 the runtime's tstate_current;
  * 3.12+ the interpreter's GIL, if locked. */
-static uint64_t gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp)
+uint64_t ft_gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp)
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t holder = 0;
@@ -449,7 +453,7 @@ static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_
     if (ft_read_u64(r->proc, interp + o->interp_id, &id) < 0 ||
         ft_read_u64(r->proc, interp + o->interp_threads_head, &tstate) < 0)
         return -1;
-    uint64_t holder = gil_holder(r, rt, interp);
+    uint64_t holder = ft_gil_holder(r, rt, interp);
     struct cycle_check cc = {0, 1, 0};
     for (size_t i = 0; tstate && i < FT_MAX_THREADS_PER_INTERP; i++) {
         struct ft_thread *t = push_thread(out);
@@ -521,4 +525,39 @@ void ft_snapshot_free(struct ft_snapshot *s)
     free(s->threads);
     s->threads = NULL;
     s->nthreads = 0;
+}
+
+int ft_list_tstates(struct ft_reader *r, const struct ft_runtime *rt, struct ft_tstate_ref *out,
+                    size_t max, size_t *count)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    uint64_t interp;
+    *count = 0;
+    if (ft_read_u64(r->proc, rt->addr + o->runtime_interpreters_head, &interp) < 0)
+        return -1;
+    struct cycle_check ci = {0, 1, 0};
+    for (size_t i = 0; interp && i < FT_MAX_INTERPRETERS; i++) {
+        uint64_t tstate, id;
+        if (ft_read_u64(r->proc, interp + o->interp_threads_head, &tstate) < 0 ||
+            ft_read_u64(r->proc, interp + o->interp_id, &id) < 0)
+            return -1;
+        struct cycle_check ct = {0, 1, 0};
+        for (size_t j = 0; tstate && j < FT_MAX_THREADS_PER_INTERP && *count < max; j++) {
+            struct ft_tstate_ref *t = &out[(*count)++];
+            t->tstate = tstate;
+            t->interp = interp;
+            t->interp_id = (int64_t)id;
+            if (ft_read_u64(r->proc, tstate + o->tstate_thread_id, &t->thread_id) < 0 ||
+                ft_read_u64(r->proc, tstate + o->tstate_next, &tstate) < 0)
+                return -1;
+            t->native_id = native_id_of(r, rt, t->tstate, t->thread_id);
+            if (tstate && cycle_seen(&ct, tstate))
+                return -1;
+        }
+        if (ft_read_u64(r->proc, interp + o->interp_next, &interp) < 0)
+            return -1;
+        if (interp && cycle_seen(&ci, interp))
+            break;
+    }
+    return 0;
 }

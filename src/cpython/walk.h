@@ -56,6 +56,19 @@ void ft_snapshot_free(struct ft_snapshot *s);
 /* Reads one thread's stack into t (t->tstate set by the caller); the
  * building block of snapshots, and what the profiler and bench call. */
 int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused);
+/* The same with an explicit number of tries (a sampler tries once: a torn
+ * read is an error sample, not a reason to spend more time). */
+int ft_read_thread_stack_tries(struct ft_reader *r, struct ft_thread *t, int paused, int tries);
+/* Thread states without their stacks: what a sampler refreshes now and then. */
+struct ft_tstate_ref {
+    uint64_t tstate, interp, thread_id;
+    int64_t interp_id, native_id;
+};
+int ft_list_tstates(struct ft_reader *r, const struct ft_runtime *rt, struct ft_tstate_ref *out,
+                    size_t max, size_t *count);
+/* The thread state holding interp's GIL now (0: none or unknown). */
+uint64_t ft_gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp);
+
 /* Frees the walker's scratch memory held by r. */
 void ft_walk_scratch_free(struct ft_reader *r);
 

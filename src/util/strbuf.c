@@ -105,3 +105,29 @@ void sb_json_string(struct strbuf *sb, const char *s)
     }
     sb_add(sb, "\"", 1);
 }
+
+void sb_xml_text(struct strbuf *sb, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_valid_len(p);
+        if (n == 0) {
+            sb_puts(sb, "\xEF\xBF\xBD"); /* U+FFFD: XML must be valid UTF-8 */
+            p++;
+            continue;
+        }
+        switch (*p) {
+        case '&': sb_puts(sb, "&amp;"); break;
+        case '<': sb_puts(sb, "&lt;"); break;
+        case '>': sb_puts(sb, "&gt;"); break;
+        case '"': sb_puts(sb, "&quot;"); break;
+        case '\'': sb_puts(sb, "&#39;"); break;
+        default:
+            if (*p < 0x20 && *p != '\t')
+                sb_puts(sb, "\xEF\xBF\xBD"); /* control characters are not XML */
+            else
+                sb_add(sb, (const char *)p, n);
+        }
+        p += n;
+    }
+}

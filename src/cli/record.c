@@ -1,0 +1,358 @@
+/*
+ * record.c - `frametap record`: sample a process (or a command it starts)
+ * at a fixed rate until it exits, the duration ends or Ctrl-C, then write
+ * the profile. Shows a live status line on a terminal and a summary at the
+ * end. Never writes to the target; --blocking pauses it around each sample.
+ */
+#include "../output/profile_format.h"
+#include "../profile/sampler.h"
+#include "../target/procfs.h"
+#include "../util/error.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_NS 10000000000ull
+#define STATUS_EVERY_NS 250000000ull
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void record_help(FILE *f)
+{
+    fprintf(f,
+        "usage: frametap record [options] PID\n"
+        "       frametap record [options] -- COMMAND [ARGS...]\n\n"
+        "Samples the Python stacks of a running process (or of COMMAND, started by\n"
+        "frametap) until it exits, --duration ends, or Ctrl-C; then writes a profile.\n\n"
+        "options:\n"
+        "  -r, --rate HZ          samples per second (default 100)\n"
+        "  -d, --duration S       stop after S seconds (default: until exit or Ctrl-C)\n"
+        "  -o, --output FILE      where to write (default frametap-PID.svg); give it\n"
+        "                         several times to write several formats at once\n"
+        "  -f, --format FMT       svg, speedscope, collapsed, pprof or chrome\n"
+        "                         (default: from each file's extension, else svg):\n"
+        "                         .svg .json .speedscope.json .txt .collapsed .folded\n"
+        "                         .pb.gz .pprof .trace.json .chrome.json\n"
+        "  -m, --mode MODE        cpu: threads on a CPU (default); wall: all threads;\n"
+        "                         gil: the thread holding the GIL\n"
+        "  -t, --threads          one root per thread in the output\n"
+        "  -b, --blocking         pause the process for each sample (consistent, slower)\n"
+        "  -h, --help             this text\n\n"
+        "examples:\n"
+        "  frametap record -o profile.svg 1234\n"
+        "  frametap record -r 1000 -d 30 -o out.speedscope.json --mode wall 1234\n"
+        "  frametap record -o app.pb.gz -- python3 app.py --serve\n"
+        "  go tool pprof -top app.pb.gz\n");
+}
+
+#define MAX_OUTPUTS 8
+
+struct record_opts {
+    double rate, duration;
+    const char *outputs[MAX_OUTPUTS];
+    int noutputs;
+    int have_format;
+    enum ft_format format;
+    enum ft_sample_mode mode;
+    int per_thread, blocking;
+    int pid;
+    char **command;
+};
+
+static const char *mode_name(enum ft_sample_mode m)
+{
+    static const char *names[] = {[FT_MODE_CPU] = "cpu", [FT_MODE_WALL] = "wall", [FT_MODE_GIL] = "gil"};
+    return names[m];
+}
+
+static int parse_mode(const char *s, enum ft_sample_mode *m)
+{
+    for (int i = FT_MODE_CPU; i <= FT_MODE_GIL; i++)
+        if (!strcmp(s, mode_name((enum ft_sample_mode)i))) {
+            *m = (enum ft_sample_mode)i;
+            return 0;
+        }
+    fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", s);
+    return -1;
+}
+
+static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "frametap: %s takes a number from %g to %g, not '%s'\n", opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct record_opts *o)
+{
+    static const struct option longopts[] = {
+        {"rate", required_argument, 0, 'r'},   {"duration", required_argument, 0, 'd'},
+        {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
+        {"mode", required_argument, 0, 'm'},   {"threads", no_argument, 0, 't'},
+        {"blocking", no_argument, 0, 'b'},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->rate = 100;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+r:d:o:f:m:tbh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': if (parse_number("--rate", optarg, 1, 1000000, &o->rate) < 0) return -1; break;
+        case 'd': if (parse_number("--duration", optarg, 0.001, 1e7, &o->duration) < 0) return -1; break;
+        case 'o':
+            if (o->noutputs == MAX_OUTPUTS) {
+                fprintf(stderr, "frametap: at most %d --output files\n", MAX_OUTPUTS);
+                return -1;
+            }
+            o->outputs[o->noutputs++] = optarg;
+            break;
+        case 'f':
+            if (ft_format_parse(optarg, &o->format) < 0) {
+                fprintf(stderr, "frametap: --format takes svg, speedscope, collapsed, pprof or "
+                        "chrome, not '%s'\n", optarg);
+                return -1;
+            }
+            o->have_format = 1;
+            break;
+        case 'm': if (parse_mode(optarg, &o->mode) < 0) return -1; break;
+        case 't': o->per_thread = 1; break;
+        case 'b': o->blocking = 1; break;
+        case 'h': record_help(stdout); return 1;
+        default:
+            fprintf(stderr, "frametap: unknown or incomplete option '%s' for record "
+                    "(see 'frametap record --help')\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+        o->command = &argv[optind];
+        return 0;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "frametap: record takes a PID or '-- COMMAND ...' "
+                "(see 'frametap record --help')\n");
+        return -1;
+    }
+    o->pid = ft_parse_pid(argv[optind]);
+    return o->pid ? 0 : -1;
+}
+
+static pid_t launch(char **command)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(command[0], command);
+        fprintf(stderr, "frametap: cannot run %s: %s\n", command[0], strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0)
+        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", command[0], strerror(errno));
+    return pid;
+}
+
+static int child_exited(pid_t child, int *status)
+{
+    return child > 0 && waitpid(child, status, WNOHANG) == child;
+}
+
+/* A started command is first a shell or a loader: wait until it is Python. */
+static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child, int *child_status)
+{
+    uint64_t deadline = ft_now_ns() + START_TIMEOUT_NS;
+    for (;;) {
+        ft_error_clear();
+        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0)
+            return 0;
+        enum ft_errkind k = ft_error_kind();
+        int retry = child > 0 && (k == FT_E_NOTPY || k == FT_E_CORRUPT || k == FT_E_EXITED);
+        if (child_exited(child, child_status)) {
+            ft_error_clear();
+            ft_fail(FT_E_EXITED, "the command exited before frametap could read it as Python");
+            return -1;
+        }
+        if (!retry || ft_now_ns() > deadline || stop_requested)
+            return -1;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+struct run_state {
+    uint64_t start, last_status;
+    int live;
+};
+
+static void status_line(const struct ft_sampler *s, struct run_state *st, uint64_t now, int final)
+{
+    if (!st->live || (!final && now - st->last_status < STATUS_EVERY_NS))
+        return;
+    st->last_status = now;
+    double secs = (double)(now - st->start) / 1e9;
+    fprintf(stderr, "\rframetap: %.1fs  %llu samples  %.0f rounds/s  %llu errors  %zu threads   %s",
+            secs, (unsigned long long)s->samples, secs > 0 ? (double)s->rounds / secs : 0.0,
+            (unsigned long long)s->errors, s->nthreads, final ? "\n" : "");
+}
+
+/* The interval +-10%, uniformly: a fixed period can lock onto a periodic
+ * workload and always see the same phase of it; the mean stays the rate. */
+static uint64_t jittered(uint64_t interval, uint64_t *seed)
+{
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    uint64_t spread = interval / 5;
+    return spread ? interval - spread / 2 + *seed % spread : interval;
+}
+
+static void sleep_until(uint64_t t)
+{
+    struct timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_requested)
+        ;
+}
+
+/* Samples until stop. Returns 0 when the target ended or time ran out. */
+static int sample_loop(struct ft_sampler *s, const struct record_opts *o, pid_t child,
+                       int *child_status, struct run_state *st)
+{
+    uint64_t interval = (uint64_t)(1e9 / o->rate);
+    uint64_t next = ft_now_ns(), seed = next | 1;
+    st->start = next;
+    while (!stop_requested) {
+        uint64_t now = ft_now_ns();
+        if (o->duration > 0 && (double)(now - st->start) >= o->duration * 1e9)
+            break;
+        if (ft_sampler_round(s, now) < 0) {
+            if (ft_error_kind() == FT_E_EXITED || ft_proc_is_exiting(s->session->proc.pid))
+                break;
+            return -1;
+        }
+        if (child_exited(child, child_status))
+            break;
+        status_line(s, st, now, 0);
+        next += jittered(interval, &seed);
+        if (next < now)
+            next = now; /* behind: do not burst to catch up */
+        sleep_until(next);
+    }
+    return 0;
+}
+
+static void summary(const struct ft_sampler *s, const struct record_opts *o, const struct run_state *st)
+{
+    double secs = (double)(ft_now_ns() - st->start) / 1e9;
+    uint64_t attempts = s->samples + s->errors;
+    fprintf(stderr, "frametap: %.2f s, %llu samples (%.1f rounds/s of %.0f requested), "
+            "%.2f%% errors, %zu threads, mode %s\n",
+            secs, (unsigned long long)s->samples, secs > 0 ? (double)s->rounds / secs : 0.0, o->rate,
+            attempts ? 100.0 * (double)s->errors / (double)attempts : 0.0,
+            s->profile->nthreads, mode_name(o->mode));
+}
+
+static enum ft_format format_for(const struct record_opts *o, const char *path)
+{
+    enum ft_format f = FT_FMT_SVG;
+    if (o->have_format)
+        return o->format;
+    ft_format_from_path(path, &f);
+    return f;
+}
+
+static int wants_timeline(const struct record_opts *o)
+{
+    for (int i = 0; i < o->noutputs; i++)
+        if (format_for(o, o->outputs[i]) == FT_FMT_CHROME)
+            return 1;
+    return 0;
+}
+
+static int finish(struct ft_sampler *s, struct record_opts *o, struct run_state *st, int pid)
+{
+    static char default_path[64];
+    char title[256];
+    if (o->noutputs == 0) {
+        snprintf(default_path, sizeof default_path, "frametap-%d.svg", pid);
+        o->outputs[o->noutputs++] = default_path;
+    }
+    if (o->command)
+        snprintf(title, sizeof title, "%s (pid %d)", o->command[0], pid);
+    else
+        snprintf(title, sizeof title, "%s (pid %d)", s->session->proc.comm, pid);
+    struct ft_write_opts wo = {o->per_thread, title, mode_name(o->mode), (uint64_t)(1e9 / o->rate)};
+    status_line(s, st, ft_now_ns(), 1);
+    summary(s, o, st);
+    for (int i = 0; i < o->noutputs; i++) {
+        enum ft_format f = format_for(o, o->outputs[i]);
+        if (ft_write_profile(o->outputs[i], f, s->profile, &wo) < 0)
+            return ft_report_error();
+        fprintf(stderr, "frametap: wrote %s (%s)\n", o->outputs[i], ft_format_name(f));
+    }
+    return 0;
+}
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int ft_cmd_record(int argc, char **argv)
+{
+    struct record_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : FT_E_USAGE;
+    install_handlers();
+    ft_error_clear();
+    pid_t child = o.command ? launch(o.command) : 0;
+    int pid = o.command ? (int)child : o.pid, child_status = 0;
+    if (pid <= 0)
+        return ft_report_error();
+    struct ft_session ses;
+    if (open_when_ready(&ses, pid, child, &child_status) < 0) {
+        rc = ft_report_error_for(pid);
+        if (child > 0 && !child_exited(child, &child_status)) {
+            kill(child, SIGTERM);
+            waitpid(child, &child_status, 0);
+        }
+        return rc;
+    }
+    struct ft_profile prof;
+    struct ft_sampler s;
+    ft_profile_init(&prof, wants_timeline(&o));
+    struct run_state st = {0, 0, isatty(2)};
+    rc = ft_sampler_init(&s, &ses, &prof, o.mode, o.blocking);
+    if (rc == 0)
+        rc = sample_loop(&s, &o, child, &child_status, &st);
+    rc = rc < 0 ? ft_report_error_for(pid) : finish(&s, &o, &st, pid);
+    if (child > 0 && !child_exited(child, &child_status) && !stop_requested)
+        waitpid(child, &child_status, 0);
+    ft_sampler_free(&s);
+    ft_profile_free(&prof);
+    ft_session_close(&ses);
+    return rc;
+}

@@ -1,0 +1,188 @@
+/*
+ * sampler.c - sampling rounds (see sampler.h). Never retries a torn stack:
+ * it counts an error sample and moves on, so one round's cost stays bounded.
+ */
+#include "sampler.h"
+
+#include "../target/pause.h"
+#include "../target/procfs.h"
+#include "../util/error.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REFRESH_NS 100000000ull
+
+uint64_t ft_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
+                    enum ft_sample_mode mode, int blocking)
+{
+    memset(s, 0, sizeof *s);
+    s->session = session;
+    s->profile = profile;
+    s->mode = mode;
+    s->blocking = blocking;
+    s->locs = malloc(FT_MAX_DEPTH * sizeof *s->locs);
+    if (!s->locs) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void close_threads(struct ft_sampler *s)
+{
+    for (size_t i = 0; i < s->nthreads; i++)
+        if (s->threads[i].stat_fd >= 0)
+            close(s->threads[i].stat_fd);
+    s->nthreads = 0;
+}
+
+void ft_sampler_free(struct ft_sampler *s)
+{
+    close_threads(s);
+    free(s->locs);
+    s->locs = NULL;
+}
+
+static int open_stat(pid_t pid, int64_t tid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%lld/stat", (int)pid, (long long)tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Re-reads the thread list, keeping open stat files of threads that stay. */
+static int refresh(struct ft_sampler *s)
+{
+    static struct ft_tstate_ref refs[FT_SAMPLER_MAX_THREADS];
+    size_t n;
+    struct ft_session *ses = s->session;
+    if (ft_list_tstates(&ses->reader, &ses->rt, refs, FT_SAMPLER_MAX_THREADS, &n) < 0)
+        return -1;
+    struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
+    for (size_t i = 0; i < n; i++) {
+        fresh[i].ref = refs[i];
+        fresh[i].stat_fd = -1;
+        for (size_t j = 0; j < s->nthreads; j++)
+            if (s->threads[j].ref.tstate == refs[i].tstate &&
+                s->threads[j].ref.native_id == refs[i].native_id) {
+                fresh[i].stat_fd = s->threads[j].stat_fd;
+                s->threads[j].stat_fd = -1;
+            }
+        if (fresh[i].stat_fd < 0 && s->mode == FT_MODE_CPU && refs[i].native_id > 0)
+            fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
+        char name[64];
+        ft_thread_name(ses->proc.pid, (pid_t)refs[i].native_id, name, sizeof name);
+        fresh[i].profile_thread = ft_profile_thread(s->profile, refs[i].native_id, name);
+    }
+    close_threads(s);
+    memcpy(s->threads, fresh, n * sizeof *fresh);
+    s->nthreads = n;
+    return 0;
+}
+
+/* State letter from an open stat file: one pread, no open/close per sample. */
+static int is_running(int fd)
+{
+    char buf[512];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' && close[2] == 'R';
+}
+
+static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
+                  uint64_t *holder_interps, size_t *nholders)
+{
+    switch (s->mode) {
+    case FT_MODE_WALL: return 1;
+    case FT_MODE_CPU: return is_running(t->stat_fd);
+    case FT_MODE_GIL: break;
+    }
+    for (size_t i = 0; i < *nholders; i++)
+        if (holder_interps[i] == t->ref.interp)
+            return holders[i] == t->ref.tstate;
+    uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, t->ref.interp);
+    if (*nholders < 16) {
+        holder_interps[*nholders] = t->ref.interp;
+        holders[(*nholders)++] = h;
+    }
+    return h == t->ref.tstate;
+}
+
+static uint32_t func_of(struct ft_profile *p, struct ft_code *c)
+{
+    if (c->user_id < 0)
+        c->user_id = ft_profile_func(p, c->qualname, c->filename, c->firstlineno);
+    return (uint32_t)c->user_id;
+}
+
+static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
+                   uint64_t now)
+{
+    for (size_t i = 0; i < th->nframes; i++) {
+        struct ft_code *c = (struct ft_code *)th->frames[i].code;
+        s->locs[i] = (struct ft_loc){func_of(s->profile, c), th->frames[i].line};
+    }
+    uint32_t stack = ft_profile_stack(s->profile, s->locs, th->nframes);
+    ft_profile_add(s->profile, t->profile_thread, stack, now);
+    s->samples++;
+}
+
+static int sample_threads(struct ft_sampler *s, uint64_t now)
+{
+    uint64_t holders[16], holder_interps[16];
+    size_t nholders = 0;
+    for (size_t i = 0; i < s->nthreads; i++) {
+        struct ft_sampled_thread *t = &s->threads[i];
+        if (!wanted(s, t, holders, holder_interps, &nholders)) {
+            ft_profile_idle(s->profile, t->profile_thread, now);
+            continue;
+        }
+        struct ft_thread th;
+        memset(&th, 0, sizeof th);
+        th.tstate = t->ref.tstate;
+        if (ft_read_thread_stack_tries(&s->session->reader, &th, s->blocking, 1) < 0)
+            return -1;
+        if (th.error[0]) {
+            s->errors++;
+            s->profile->error_samples++;
+            s->next_refresh_ns = 0; /* a torn read may mean the thread list changed */
+        } else {
+            record(s, t, &th, now);
+        }
+        free(th.frames);
+    }
+    return 0;
+}
+
+int ft_sampler_round(struct ft_sampler *s, uint64_t now)
+{
+    ft_error_clear();
+    if (now >= s->next_refresh_ns) {
+        if (refresh(s) < 0)
+            return -1;
+        s->next_refresh_ns = now + REFRESH_NS;
+    }
+    if (s->blocking && ft_proc_pause(&s->session->proc) < 0)
+        return -1;
+    int rc = sample_threads(s, now);
+    if (s->blocking)
+        ft_proc_resume(&s->session->proc);
+    ft_code_cache_sweep(s->session->reader.codes);
+    s->rounds++;
+    return rc;
+}

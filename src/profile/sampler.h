@@ -1,0 +1,47 @@
+/*
+ * sampler.h - one sampling round over a target's threads, into a profile.
+ *
+ * The sampler owns the list of thread states (refreshed every 100 ms, not
+ * every sample), picks which threads a round samples (--mode), reads their
+ * stacks with one try each (a torn read is an error sample), and folds the
+ * frames into struct ft_profile. Timing (the rate) belongs to the caller.
+ */
+#ifndef FT_SAMPLER_H
+#define FT_SAMPLER_H
+
+#include "../cpython/session.h"
+#include "../cpython/walk.h"
+#include "aggregate.h"
+
+enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
+
+#define FT_SAMPLER_MAX_THREADS 1024
+
+struct ft_sampled_thread {
+    struct ft_tstate_ref ref;
+    int stat_fd;                 /* /proc/PID/task/TID/stat, kept open for --mode cpu */
+    uint32_t profile_thread;
+};
+
+struct ft_sampler {
+    struct ft_session *session;
+    struct ft_profile *profile;
+    enum ft_sample_mode mode;
+    int blocking;                /* pause the process around each round */
+    struct ft_sampled_thread threads[FT_SAMPLER_MAX_THREADS];
+    size_t nthreads;
+    uint64_t next_refresh_ns;
+    uint64_t rounds, samples, errors;
+    struct ft_loc *locs;         /* scratch for converting one stack */
+};
+
+int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
+                    enum ft_sample_mode mode, int blocking);
+void ft_sampler_free(struct ft_sampler *s);
+/* One round at time now_ns. Returns 0, or -1 if the process is gone or can
+ * no longer be read (ft_fail set). */
+int ft_sampler_round(struct ft_sampler *s, uint64_t now_ns);
+
+uint64_t ft_now_ns(void);
+
+#endif
