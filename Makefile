@@ -21,7 +21,8 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 
 BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev protobuf-c-compiler \
              zlib1g-dev libncurses-dev
-TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux
+TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
+             chromium golang-go tmux
 
 .PHONY: all asan deps test-deps demo check unit fuzz pytest bench clean layouts
 
@@ -70,6 +71,9 @@ deps:
 
 test-deps:
 	@tools/need-packages.sh $(BUILD_DEPS) $(TEST_DEPS)
+	@command -v npm >/dev/null || tools/need-packages.sh nodejs npm
+	@[ -d tests/consumers/node_modules/speedscope ] || \
+	    (cd tests/consumers && npm ci --no-audit --no-fund --loglevel=error)
 
 demo: all
 	@tools/demo.sh

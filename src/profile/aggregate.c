@@ -183,14 +183,16 @@ static uint64_t locs_hash(const struct ft_loc *locs, size_t n)
 
 static uint64_t stack_hash(const struct ft_profile *p, uint32_t i)
 {
-    return locs_hash(ft_profile_locs(p, i), p->stacks[i].depth);
+    uint32_t depth = p->stacks[i].depth;
+    return depth ? locs_hash(ft_profile_locs(p, i), depth) : locs_hash(NULL, 0);
 }
 
 static int stack_same(const struct ft_profile *p, uint32_t i, const void *key)
 {
     const struct stack_key *k = key;
-    return p->stacks[i].depth == k->n &&
-           !memcmp(ft_profile_locs(p, i), k->locs, k->n * sizeof *k->locs);
+    if (p->stacks[i].depth != k->n)
+        return 0;
+    return k->n == 0 || !memcmp(ft_profile_locs(p, i), k->locs, k->n * sizeof *k->locs);
 }
 
 uint32_t ft_profile_stack(struct ft_profile *p, const struct ft_loc *locs, size_t n)

@@ -89,7 +89,7 @@ void ft_profile_idle(struct ft_profile *p, uint32_t thread, uint64_t now_ns);
 /* Frames of a stack, innermost first. */
 static inline const struct ft_loc *ft_profile_locs(const struct ft_profile *p, uint32_t stack)
 {
-    return &p->locs[p->stacks[stack].first];
+    return p->locs ? &p->locs[p->stacks[stack].first] : NULL;
 }
 
 #endif
