@@ -4,10 +4,13 @@
  *
  *   build/bench/stack_read PID ITERATIONS
  *
- * Attaches without pausing, finds the deepest thread, reads its stack
- * ITERATIONS times (after one warm-up read that fills the code cache) and
- * prints one line of key=value figures. Never writes to the target.
+ * Attaches without pausing, finds the deepest thread, and reads its stack
+ * ITERATIONS times in each of two ways (after one warm-up read that fills
+ * the code cache): the full read that dump uses (every code object checked
+ * on every read) and the sampler's speculative read (fastread.h). Prints one
+ * line of key=value figures. Never writes to the target.
  */
+#include "cpython/fastread.h"
 #include "cpython/session.h"
 #include "cpython/walk.h"
 #include "util/error.h"
@@ -62,8 +65,8 @@ int main(int argc, char **argv)
     }
     size_t frames = t.nframes;
     free(t.frames);
-    long errors = 0;
-    uint64_t sys0 = s.proc.syscalls, miss0 = s.reader.misses;
+    long errors = 0, fast_errors = 0;
+    uint64_t sys0 = s.proc.syscalls;
     double c0 = cpu_seconds();
     for (long i = 0; i < iterations; i++) {
         t.frames = NULL;
@@ -71,12 +74,25 @@ int main(int argc, char **argv)
             errors++;
         free(t.frames);
     }
-    double cpu = cpu_seconds() - c0;
-    printf("python=%s frames=%zu us_per_stack=%.3f syscalls_per_stack=%.2f "
-           "code_decodes=%llu errors=%ld iterations=%ld\n",
-           s.version, frames, cpu * 1e6 / (double)iterations,
-           (double)(s.proc.syscalls - sys0) / (double)iterations,
-           (unsigned long long)(s.reader.misses - miss0), errors, iterations);
+    double full = cpu_seconds() - c0;
+    uint64_t full_sys = s.proc.syscalls - sys0;
+    struct ft_fastread *fast = ft_fastread_new();
+    sys0 = s.proc.syscalls;
+    c0 = cpu_seconds();
+    for (long i = 0; i < iterations; i++) {
+        t.frames = NULL;
+        if (ft_fastread_stack(&s.reader, fast, &t, (uint64_t)i, 100) < 0 || t.error[0])
+            fast_errors++;
+        free(t.frames);
+    }
+    double fastcpu = cpu_seconds() - c0;
+    uint64_t fast_sys = s.proc.syscalls - sys0;
+    printf("python=%s frames=%zu full_us=%.3f full_syscalls=%.2f fast_us=%.3f fast_syscalls=%.2f "
+           "full_errors=%ld fast_errors=%ld fast_misses=%llu iterations=%ld\n",
+           s.version, frames, full * 1e6 / (double)iterations, (double)full_sys / (double)iterations,
+           fastcpu * 1e6 / (double)iterations, (double)fast_sys / (double)iterations, errors,
+           fast_errors, (unsigned long long)ft_fastread_misses(fast), iterations);
+    ft_fastread_free(fast);
     ft_session_close(&s);
     return 0;
 }

@@ -172,3 +172,20 @@ def test_record_bad_arguments():
 def test_record_command_that_is_not_python(tmp_path):
     rc, _, err = run_frametap(FT, "record", "-o", tmp_path / "x.svg", "--", "true")
     assert rc != 0 and "exited before" in err, err
+
+
+def test_stacks_are_whole_under_generators(python, tmp_path):
+    """Every recorded stack reaches the thread's first frame: a generator
+    caught between yields is re-read or counted as an error, never recorded
+    as a stack that starts at the generator."""
+    out = tmp_path / "g.txt"
+    rc, _, err = run_frametap(FT, "record", "-r", "1000", "--threads", "-o", out, "--",
+                              python, os.path.join(TARGETS, "generators.py"), "1.5")
+    assert rc == 0, err
+    roots = {"<module>", "_bootstrap", "Thread._bootstrap"}
+    total = 0
+    for frames, n in collapsed(out):
+        total += n
+        outermost = frames[1].split(" (")[0] if len(frames) > 1 else None
+        assert outermost in roots, (frames, n)
+    assert total > 500, err

@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - `make demo`: starts examples/busy_service.py on the newest CPython
-# found here and dumps its threads with frametap, then stops it.
+# found here, dumps its threads with frametap, records it for 3 seconds into
+# a flame graph (and a speedscope file), then stops it.
 set -eu
 cd "$(dirname "$0")/.."
 python=""
@@ -18,3 +19,9 @@ read -r ready <"$fifo"
 sleep 0.5
 echo "\$ build/frametap dump $pid      # $("$python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 build/frametap dump "$pid"
+echo
+echo "\$ build/frametap record --duration 3 --rate 250 -o build/demo-flamegraph.svg -o build/demo.speedscope.json $pid"
+build/frametap record --duration 3 --rate 250 -o build/demo-flamegraph.svg -o build/demo.speedscope.json "$pid"
+echo
+echo "flame graph: $(pwd)/build/demo-flamegraph.svg (open it in a browser)"
+echo "speedscope:  $(pwd)/build/demo.speedscope.json (drop it on the speedscope app)"

@@ -84,12 +84,16 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
     o->cframe_current_frame = OFF(_PyCFrame, current_frame);
     o->iframe_executable = OFF(_PyInterpreterFrame, f_code);
     o->iframe_instr = OFF(_PyInterpreterFrame, prev_instr);
+#    if PY_VERSION_HEX < 0x030C0000
+    o->iframe_is_entry = OFF(_PyInterpreterFrame, is_entry);
+#    endif
 #  else
     o->tstate_current_frame = OFF(PyThreadState, current_frame);
     o->iframe_executable = OFF(_PyInterpreterFrame, f_executable);
     o->iframe_instr = OFF(_PyInterpreterFrame, instr_ptr);
 #  endif
     o->iframe_size = sizeof(_PyInterpreterFrame);
+    c->generator_owner = FRAME_OWNED_BY_GENERATOR;
     o->iframe_previous = OFF(_PyInterpreterFrame, previous);
     o->iframe_owner = OFF(_PyInterpreterFrame, owner);
     o->iframe_localsplus = OFF(_PyInterpreterFrame, localsplus);
@@ -108,6 +112,7 @@ static void fill_objects(struct ft_offsets *o)
     o->code_filename = OFF(PyCodeObject, co_filename);
     o->code_name = OFF(PyCodeObject, co_name);
     o->code_firstlineno = OFF(PyCodeObject, co_firstlineno);
+    o->code_flags = OFF(PyCodeObject, co_flags);
 #if PY_VERSION_HEX >= 0x030B0000
     o->code_qualname = OFF(PyCodeObject, co_qualname);
     o->code_code_adaptive = OFF(PyCodeObject, co_code_adaptive);
@@ -240,6 +245,7 @@ int main(void)
     fill_frames(&off, &consts);
     fill_objects(&off);
     fill_unicode_bits(&consts);
+    consts.generator_flags = CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR;
 #if PY_VERSION_HEX >= 0x030D0000
     fill_debug_descriptor(&dbg);
     dbg_size = sizeof(_Py_DebugOffsets);

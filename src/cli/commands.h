@@ -5,8 +5,11 @@
 #ifndef FT_COMMANDS_H
 #define FT_COMMANDS_H
 
+#include <sys/types.h>
+
 int ft_cmd_dump(int argc, char **argv);
 int ft_cmd_record(int argc, char **argv);
+int ft_cmd_top(int argc, char **argv);
 
 /* Shared: prints "frametap: <message>" for the current error and returns
  * its exit status. */
@@ -16,5 +19,12 @@ int ft_report_error(void);
 int ft_report_error_for(int pid);
 /* Parses a positive pid; prints a usage error and returns 0 if invalid. */
 int ft_parse_pid(const char *s);
+
+struct ft_session;
+/* Opens pid, or starts command and opens it once it runs Python (*child is
+ * then its pid; on failure the child is stopped). Returns 0 or -1. */
+int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child);
+/* Non-blocking: 1 if child (when > 0) has exited, its status in *status. */
+int ft_child_exited(pid_t child, int *status);
 
 #endif

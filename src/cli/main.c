@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "commands:\n"
             "  dump PID       print every thread's Python stack, once\n"
             "  record PID     sample stacks into a flame graph, speedscope, pprof, ...\n"
-            "  record -- CMD  start CMD and profile it until it exits\n\n"
+            "  record -- CMD  start CMD and profile it until it exits\n"
+            "  top PID        live table of where time goes\n\n"
             "Run 'frametap COMMAND --help' for a command's options.\n",
             FRAMETAP_VERSION, oldest, newest);
 }
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return ft_cmd_dump(argc - 1, argv + 1);
     if (!strcmp(cmd, "record"))
         return ft_cmd_record(argc - 1, argv + 1);
+    if (!strcmp(cmd, "top"))
+        return ft_cmd_top(argc - 1, argv + 1);
     fprintf(stderr, "frametap: unknown command '%s': run 'frametap --help' for the list\n", cmd);
     return FT_E_USAGE;
 }

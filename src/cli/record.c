@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_TIMEOUT_NS 10000000000ull
 #define STATUS_EVERY_NS 250000000ull
 
 static volatile sig_atomic_t stop_requested;
@@ -158,46 +157,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
     return o->pid ? 0 : -1;
 }
 
-static pid_t launch(char **command)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(command[0], command);
-        fprintf(stderr, "frametap: cannot run %s: %s\n", command[0], strerror(errno));
-        _exit(127);
-    }
-    if (pid < 0)
-        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", command[0], strerror(errno));
-    return pid;
-}
-
-static int child_exited(pid_t child, int *status)
-{
-    return child > 0 && waitpid(child, status, WNOHANG) == child;
-}
-
-/* A started command is first a shell or a loader: wait until it is Python. */
-static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child, int *child_status)
-{
-    uint64_t deadline = ft_now_ns() + START_TIMEOUT_NS;
-    for (;;) {
-        ft_error_clear();
-        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0)
-            return 0;
-        enum ft_errkind k = ft_error_kind();
-        int retry = child > 0 && (k == FT_E_NOTPY || k == FT_E_CORRUPT || k == FT_E_EXITED);
-        if (child_exited(child, child_status)) {
-            ft_error_clear();
-            ft_fail(FT_E_EXITED, "the command exited before frametap could read it as Python");
-            return -1;
-        }
-        if (!retry || ft_now_ns() > deadline || stop_requested)
-            return -1;
-        struct timespec ts = {0, 2000000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 struct run_state {
     uint64_t start, last_status;
     int live;
@@ -248,7 +207,7 @@ static int sample_loop(struct ft_sampler *s, const struct record_opts *o, pid_t 
                 break;
             return -1;
         }
-        if (child_exited(child, child_status))
+        if (ft_child_exited(child, child_status))
             break;
         status_line(s, st, now, 0);
         next += jittered(interval, &seed);
@@ -328,19 +287,12 @@ int ft_cmd_record(int argc, char **argv)
         return rc > 0 ? 0 : FT_E_USAGE;
     install_handlers();
     ft_error_clear();
-    pid_t child = o.command ? launch(o.command) : 0;
-    int pid = o.command ? (int)child : o.pid, child_status = 0;
-    if (pid <= 0)
-        return ft_report_error();
+    pid_t child = 0;
+    int child_status = 0;
     struct ft_session ses;
-    if (open_when_ready(&ses, pid, child, &child_status) < 0) {
-        rc = ft_report_error_for(pid);
-        if (child > 0 && !child_exited(child, &child_status)) {
-            kill(child, SIGTERM);
-            waitpid(child, &child_status, 0);
-        }
-        return rc;
-    }
+    if (ft_attach_or_launch(&ses, o.pid, o.command, &child) < 0)
+        return ft_report_error_for(o.pid ? o.pid : (int)child);
+    int pid = o.command ? (int)child : o.pid;
     struct ft_profile prof;
     struct ft_sampler s;
     ft_profile_init(&prof, wants_timeline(&o));
@@ -349,7 +301,7 @@ int ft_cmd_record(int argc, char **argv)
     if (rc == 0)
         rc = sample_loop(&s, &o, child, &child_status, &st);
     rc = rc < 0 ? ft_report_error_for(pid) : finish(&s, &o, &st, pid);
-    if (child > 0 && !child_exited(child, &child_status) && !stop_requested)
+    if (child > 0 && !ft_child_exited(child, &child_status) && !stop_requested)
         waitpid(child, &child_status, 0);
     ft_sampler_free(&s);
     ft_profile_free(&prof);

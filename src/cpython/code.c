@@ -189,6 +189,7 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     e->addr = addr;
     memcpy(e->key, key, sizeof e->key);
     e->firstlineno = (int)key[5];
+    e->flags = (uint32_t)ft_i32_in(head, n, r->layout->off.code_flags);
     e->memo_offset = INT64_MIN;
     e->user_id = -1;
     e->name = read_str_dup(r, key[1]);
@@ -248,4 +249,10 @@ int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset
         c->memo_offset = offset;
     }
     return c->memo_line;
+}
+
+struct ft_code *ft_code_peek(struct ft_reader *r, uint64_t addr)
+{
+    struct ft_code *e = r->codes->slots[slot_of(r->codes, addr)];
+    return e && e->addr == addr ? e : NULL;
 }

@@ -27,10 +27,12 @@ struct ft_code {
     uint8_t *linetable;
     size_t linetable_len;
     int firstlineno;
+    uint32_t flags;               /* co_flags */
     int64_t code_bytes;           /* bytecode length in bytes, for offset checks */
     int64_t memo_offset;          /* last offset asked of ft_code_line() ... */
     int memo_line;                /* ... and its line: stacks repeat offsets */
     int64_t user_id;              /* free for the caller (the profiler's function id), -1 */
+    uint64_t checked_round;       /* sampler round of the last check against the target */
 };
 
 struct ft_code_cache;
@@ -52,6 +54,9 @@ struct ft_reader {
 /* The decoded code object at addr, or NULL if it is not a code object (or
  * cannot be read; ft_fail() says why). */
 struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr);
+/* The cached entry for addr without checking it against the target (NULL if
+ * none): for callers that re-check entries on their own schedule. */
+struct ft_code *ft_code_peek(struct ft_reader *r, uint64_t addr);
 /* Line of byte offset `offset` in code c (-1: none), memoized per code. */
 int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset);
 

@@ -45,6 +45,7 @@
     X(iframe_executable)                                                       \
     X(iframe_instr)              /* prev_instr 3.11-3.12, instr_ptr 3.13+ */   \
     X(iframe_owner)                                                            \
+    X(iframe_is_entry)           /* 3.11: bool, first frame of an eval call */ \
     X(iframe_localsplus)                                                       \
     X(code_size)                                                               \
     X(code_filename)                                                           \
@@ -52,6 +53,7 @@
     X(code_qualname)             /* 3.11+                                 */   \
     X(code_linetable)            /* co_lnotab <=3.9, co_linetable 3.10+   */   \
     X(code_firstlineno)                                                        \
+    X(code_flags)                                                              \
     X(code_code)                 /* co_code bytes object, <=3.10          */   \
     X(code_code_adaptive)        /* inline bytecode, 3.11+                */   \
     X(ob_type)                                                                 \
@@ -66,8 +68,10 @@
 /* Constants that are not offsets: enum values and bitfield positions. */
 #define FT_CONST_FIELDS(X)                                                     \
     X(first_shim_owner)   /* frames with owner >= this are not Python    */   \
+    X(generator_owner)    /* owner of frames inside generators, 3.11+    */   \
     X(stackref_tag_bits)  /* low bits to clear in f_executable, 3.14+    */   \
     X(lasti_unit)         /* bytes per f_lasti unit, <=3.10              */   \
+    X(generator_flags)    /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */ \
     X(state_kind_shift)                                                        \
     X(state_kind_mask)                                                         \
     X(state_compact_bit)                                                       \

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #define REFRESH_NS 100000000ull
+/* Code objects are re-checked against the target every this many rounds
+ * (and at once when an instruction offset does not fit them). */
+#define TRUST_ROUNDS 100
 
 uint64_t ft_now_ns(void)
 {
@@ -42,9 +45,13 @@ int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_
 
 static void close_threads(struct ft_sampler *s)
 {
-    for (size_t i = 0; i < s->nthreads; i++)
+    for (size_t i = 0; i < s->nthreads; i++) {
         if (s->threads[i].stat_fd >= 0)
             close(s->threads[i].stat_fd);
+        if (s->threads[i].fast)
+            s->read_misses += ft_fastread_misses(s->threads[i].fast);
+        ft_fastread_free(s->threads[i].fast);
+    }
     s->nthreads = 0;
 }
 
@@ -74,13 +81,21 @@ static int refresh(struct ft_sampler *s)
     for (size_t i = 0; i < n; i++) {
         fresh[i].ref = refs[i];
         fresh[i].stat_fd = -1;
+        fresh[i].fast = NULL;
         for (size_t j = 0; j < s->nthreads; j++)
             if (s->threads[j].ref.tstate == refs[i].tstate &&
                 s->threads[j].ref.native_id == refs[i].native_id) {
                 fresh[i].stat_fd = s->threads[j].stat_fd;
+                fresh[i].fast = s->threads[j].fast;
                 s->threads[j].stat_fd = -1;
+                s->threads[j].fast = NULL;
             }
-        if (fresh[i].stat_fd < 0 && s->mode == FT_MODE_CPU && refs[i].native_id > 0)
+        if (!fresh[i].fast && !(fresh[i].fast = ft_fastread_new())) {
+            ft_fail(FT_E_SYSTEM, "out of memory");
+            return -1;
+        }
+        if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity) &&
+            refs[i].native_id > 0)
             fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
         char name[64];
         ft_thread_name(ses->proc.pid, (pid_t)refs[i].native_id, name, sizeof name);
@@ -107,9 +122,12 @@ static int is_running(int fd)
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
                   uint64_t *holder_interps, size_t *nholders)
 {
+    int running = (s->mode == FT_MODE_CPU || s->track_activity) && is_running(t->stat_fd);
+    s->thread_looks++;
+    s->running_looks += (uint64_t)running;
     switch (s->mode) {
     case FT_MODE_WALL: return 1;
-    case FT_MODE_CPU: return is_running(t->stat_fd);
+    case FT_MODE_CPU: return running;
     case FT_MODE_GIL: break;
     }
     for (size_t i = 0; i < *nholders; i++)
@@ -155,7 +173,7 @@ static int sample_threads(struct ft_sampler *s, uint64_t now)
         struct ft_thread th;
         memset(&th, 0, sizeof th);
         th.tstate = t->ref.tstate;
-        if (ft_read_thread_stack_tries(&s->session->reader, &th, s->blocking, 1) < 0)
+        if (ft_fastread_stack(&s->session->reader, t->fast, &th, s->rounds, TRUST_ROUNDS) < 0)
             return -1;
         if (th.error[0]) {
             s->errors++;
@@ -180,6 +198,10 @@ int ft_sampler_round(struct ft_sampler *s, uint64_t now)
     if (s->blocking && ft_proc_pause(&s->session->proc) < 0)
         return -1;
     int rc = sample_threads(s, now);
+    if (s->track_activity && s->nthreads) {
+        uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, s->threads[0].ref.interp);
+        s->gil_rounds += h != 0;
+    }
     if (s->blocking)
         ft_proc_resume(&s->session->proc);
     ft_code_cache_sweep(s->session->reader.codes);

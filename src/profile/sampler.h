@@ -3,12 +3,14 @@
  *
  * The sampler owns the list of thread states (refreshed every 100 ms, not
  * every sample), picks which threads a round samples (--mode), reads their
- * stacks with one try each (a torn read is an error sample), and folds the
- * frames into struct ft_profile. Timing (the rate) belongs to the caller.
+ * stacks with one try each (a torn read is an error sample) through the
+ * speculative reader of fastread.h, and folds the frames into struct
+ * ft_profile. Timing (the rate) belongs to the caller.
  */
 #ifndef FT_SAMPLER_H
 #define FT_SAMPLER_H
 
+#include "../cpython/fastread.h"
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "aggregate.h"
@@ -20,6 +22,7 @@ enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 struct ft_sampled_thread {
     struct ft_tstate_ref ref;
     int stat_fd;                 /* /proc/PID/task/TID/stat, kept open for --mode cpu */
+    struct ft_fastread *fast;    /* where this thread's frames were last time */
     uint32_t profile_thread;
 };
 
@@ -32,6 +35,10 @@ struct ft_sampler {
     size_t nthreads;
     uint64_t next_refresh_ns;
     uint64_t rounds, samples, errors;
+    uint64_t read_misses;        /* stack reads that needed more than one syscall */
+    int track_activity;          /* count GIL and on-CPU shares (for top) */
+    uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
+    uint64_t thread_looks, running_looks; /* threads seen per round / of them on a CPU */
     struct ft_loc *locs;         /* scratch for converting one stack */
 };
 

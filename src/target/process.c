@@ -194,3 +194,35 @@ const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr)
     }
     return NULL;
 }
+
+ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
+{
+    enum { MAX_IOV = 512 };
+    if (n == 0 || n > MAX_IOV || p->image || p->use_mem_file) {
+        /* No vector read here: read piece by piece and stop at the first hole. */
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ft_proc_read(p, iov[i].addr, iov[i].buf, iov[i].len) < 0) {
+                if (ft_error_kind() != FT_E_CORRUPT)
+                    return -1;
+                ft_error_clear();
+                break;
+            }
+            total += iov[i].len;
+        }
+        return (ssize_t)total;
+    }
+    struct iovec local[MAX_IOV], remote[MAX_IOV];
+    for (size_t i = 0; i < n; i++) {
+        local[i] = (struct iovec){iov[i].buf, iov[i].len};
+        remote[i] = (struct iovec){(void *)(uintptr_t)iov[i].addr, iov[i].len};
+    }
+    p->syscalls++;
+    ssize_t got = process_vm_readv(p->pid, local, n, remote, n, 0);
+    if (got >= 0)
+        return got;
+    if (errno == EFAULT)
+        return 0;
+    fail_read(p, errno, iov[0].addr, iov[0].len);
+    return -1;
+}

@@ -70,6 +70,11 @@ struct ft_remote_iov {
 };
 int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n);
 
+/* Reads ranges in one syscall and returns how many bytes arrived, in order:
+ * a range that is not mapped ends the read early instead of failing (for
+ * speculative reads). -1 only when the process cannot be read at all. */
+ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n);
+
 /* The mapping that holds addr, or NULL. */
 const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr);
 

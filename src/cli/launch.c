@@ -1,0 +1,78 @@
+/*
+ * launch.c - the target of record and top: an existing process, or a
+ * command frametap starts and then waits for until it is a Python process
+ * (it may begin as a shell wrapper or a loader). The command's stdin,
+ * stdout and stderr are its own; frametap does not touch them.
+ */
+#include "../profile/sampler.h"
+#include "../util/error.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_NS 10000000000ull
+
+int ft_child_exited(pid_t child, int *status)
+{
+    return child > 0 && waitpid(child, status, WNOHANG) == child;
+}
+
+static pid_t launch(char **command)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(command[0], command);
+        fprintf(stderr, "frametap: cannot run %s: %s\n", command[0], strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0)
+        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", command[0], strerror(errno));
+    return pid;
+}
+
+/* Polls until pid is readable as Python, the child dies, or time runs out. */
+static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
+{
+    uint64_t deadline = ft_now_ns() + START_TIMEOUT_NS;
+    int status;
+    for (;;) {
+        ft_error_clear();
+        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0)
+            return 0;
+        enum ft_errkind k = ft_error_kind();
+        int retry = child > 0 && (k == FT_E_NOTPY || k == FT_E_CORRUPT || k == FT_E_EXITED);
+        if (ft_child_exited(child, &status)) {
+            ft_error_clear();
+            ft_fail(FT_E_EXITED, "the command exited before frametap could read it as Python");
+            return -1;
+        }
+        if (!retry || ft_now_ns() > deadline)
+            return -1;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child)
+{
+    *child = 0;
+    if (!command)
+        return ft_session_open(s, pid, FT_DISC_AUTO);
+    *child = launch(command);
+    if (*child <= 0)
+        return -1;
+    if (open_when_ready(s, *child, *child) == 0)
+        return 0;
+    int status;
+    if (!ft_child_exited(*child, &status)) {
+        kill(*child, SIGTERM);
+        waitpid(*child, &status, 0);
+    }
+    return -1;
+}

@@ -1,0 +1,273 @@
+/*
+ * top.c - `frametap top`: a live ncurses table of where time goes, fed by
+ * the sampler. The screen is redrawn once a second (and on every key);
+ * sampling goes on between redraws. Keys are read without blocking, so a
+ * slow terminal never stalls sampling for long. Never writes to the target.
+ */
+#include "../profile/sampler.h"
+#include "../profile/topstats.h"
+#include "../target/procfs.h"
+#include "../util/error.h"
+#include "../util/strbuf.h"
+#include "commands.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <ncurses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REDRAW_NS 1000000000ull
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void top_help(FILE *f)
+{
+    fprintf(f,
+        "usage: frametap top [options] PID\n"
+        "       frametap top [options] -- COMMAND [ARGS...]\n\n"
+        "A live table of the functions a Python process spends its time in.\n\n"
+        "options:\n"
+        "  -r, --rate HZ      samples per second (default 100)\n"
+        "  -m, --mode MODE    cpu (default), wall or gil: which threads are sampled\n"
+        "  -h, --help         this text\n\n"
+        "keys:\n"
+        "  1 2 3 4 5   sort by %%Own, %%Total, OwnTime, TotalTime, Function\n"
+        "  l           toggle function / line aggregation\n"
+        "  t / T       next / previous thread (all threads first)\n"
+        "  space       pause / resume        r  reset counts       q  quit\n");
+}
+
+struct top_opts {
+    double rate;
+    enum ft_sample_mode mode;
+    int pid;
+    char **command;
+};
+
+struct view {
+    enum ft_top_sort sort;
+    int by_line, paused;
+    int64_t thread;          /* index into profile threads, -1 for all */
+};
+
+static int parse_args(int argc, char **argv, struct top_opts *o)
+{
+    static const struct option longopts[] = {
+        {"rate", required_argument, 0, 'r'}, {"mode", required_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->rate = 100;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+r:m:h", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'r':
+            o->rate = strtod(optarg, &end);
+            if (*end || !(o->rate >= 1 && o->rate <= 100000)) {
+                fprintf(stderr, "frametap: --rate takes a number from 1 to 100000, not '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'm':
+            if (!strcmp(optarg, "cpu")) o->mode = FT_MODE_CPU;
+            else if (!strcmp(optarg, "wall")) o->mode = FT_MODE_WALL;
+            else if (!strcmp(optarg, "gil")) o->mode = FT_MODE_GIL;
+            else {
+                fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'h': top_help(stdout); return 1;
+        default:
+            fprintf(stderr, "frametap: unknown or incomplete option '%s' for top "
+                    "(see 'frametap top --help')\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+        o->command = &argv[optind];
+        return 0;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "frametap: top takes a PID or '-- COMMAND ...' (see 'frametap top --help')\n");
+        return -1;
+    }
+    o->pid = ft_parse_pid(argv[optind]);
+    return o->pid ? 0 : -1;
+}
+
+static const char *sort_names[] = {"%Own", "%Total", "OwnTime", "TotalTime", "Function"};
+
+static void draw_header(const struct ft_sampler *s, const struct view *v, double secs, int cols)
+{
+    const struct ft_profile *p = s->profile;
+    double rate = secs > 0 ? (double)s->rounds / secs : 0;
+    double errors = s->samples + s->errors ? 100.0 * (double)s->errors / (double)(s->samples + s->errors) : 0;
+    double gil = s->rounds ? 100.0 * (double)s->gil_rounds / (double)s->rounds : 0;
+    double active = s->thread_looks ? 100.0 * (double)s->running_looks / (double)s->thread_looks : 0;
+    mvprintw(0, 0, "frametap top  pid %d (%s)  Python %s%s", (int)s->session->proc.pid,
+             s->session->proc.comm, s->session->version, v->paused ? "  [PAUSED]" : "");
+    mvprintw(1, 0, "Samples %llu  Rate %.0f/s  Errors %.2f%%  Threads %zu  GIL %.0f%%  Active %.0f%%",
+             (unsigned long long)s->samples, rate, errors, s->nthreads, gil, active);
+    if (v->thread < 0)
+        mvprintw(2, 0, "Thread: all   Sort: %s   By: %s", sort_names[v->sort], v->by_line ? "line" : "function");
+    else
+        mvprintw(2, 0, "Thread: %lld (%s)   Sort: %s   By: %s", (long long)p->threads[v->thread].native_id,
+                 p->threads[v->thread].name, sort_names[v->sort], v->by_line ? "line" : "function");
+    attron(A_REVERSE);
+    mvprintw(4, 0, "%-*s", cols, "  %Own  %Total  OwnTime  TotalTime  Function (file:line)");
+    attroff(A_REVERSE);
+}
+
+static void draw_rows(const struct ft_sampler *s, const struct ft_top *t, double interval, int rows, int cols)
+{
+    struct strbuf label;
+    sb_init(&label);
+    for (size_t i = 0; i < t->n && (int)i + 5 < rows; i++) {
+        const struct ft_top_row *r = &t->rows[i];
+        const struct ft_func *f = &s->profile->funcs[r->key.func];
+        label.len = 0;
+        if (r->key.line >= 0)
+            sb_printf(&label, "%s (%s:%d)", f->qualname, f->file, r->key.line);
+        else
+            sb_printf(&label, "%s (%s:%d)", f->qualname, f->file, f->firstlineno);
+        double own = t->samples ? 100.0 * (double)r->own / (double)t->samples : 0;
+        double total = t->samples ? 100.0 * (double)r->total / (double)t->samples : 0;
+        mvprintw((int)i + 5, 0, "%6.1f  %6.1f  %6.2fs  %8.2fs  %.*s", own, total,
+                 (double)r->own * interval, (double)r->total * interval, cols > 38 ? cols - 38 : 0,
+                 label.data);
+    }
+    sb_free(&label);
+}
+
+static void draw(const struct ft_sampler *s, const struct view *v, double interval, double secs)
+{
+    struct ft_top t = {0};
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    erase();
+    ft_top_compute(&t, s->profile, v->thread < 0 ? UINT32_MAX : (uint32_t)v->thread, v->by_line);
+    ft_top_sort(&t, s->profile, v->sort);
+    draw_header(s, v, secs, cols);
+    draw_rows(s, &t, interval, rows, cols);
+    mvprintw(rows - 1, 0, "1-5 sort  l lines  t/T thread  space pause  r reset  q quit");
+    refresh();
+    ft_top_free(&t);
+}
+
+/* Applies one key; returns 1 to quit. */
+static int on_key(int ch, struct view *v, struct ft_sampler *s)
+{
+    int nthreads = (int)s->profile->nthreads;
+    switch (ch) {
+    case 'q': case 'Q': return 1;
+    case '1': case '2': case '3': case '4': case '5': v->sort = (enum ft_top_sort)(ch - '1'); break;
+    case 'l': case 'L': v->by_line = !v->by_line; break;
+    case 't': v->thread = v->thread + 1 >= nthreads ? -1 : v->thread + 1; break;
+    case 'T': v->thread = v->thread < 0 ? nthreads - 1 : v->thread - 1; break;
+    case ' ': v->paused = !v->paused; break;
+    case 'r': case 'R': {
+        /* Threads keep their profile slots: clear counts, not the thread table. */
+        struct ft_profile *p = s->profile;
+        p->ncounts = 0;
+        memset(p->count_index, 0, p->count_index_cap * sizeof *p->count_index);
+        p->total_samples = 0;
+        s->samples = s->errors = s->rounds = s->gil_rounds = 0;
+        s->thread_looks = s->running_looks = 0;
+        break;
+    }
+    default: break;
+    }
+    return 0;
+}
+
+static void run(struct ft_sampler *s, const struct top_opts *o, pid_t child)
+{
+    struct view v = {FT_SORT_OWN_PCT, 0, 0, -1};
+    uint64_t interval = (uint64_t)(1e9 / o->rate), start = ft_now_ns(), next = start, redraw = 0;
+    int status;
+    while (!stop_requested) {
+        uint64_t now = ft_now_ns();
+        if (!v.paused && ft_sampler_round(s, now) < 0)
+            break;
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child)
+            break;
+        int ch, quit = 0, redraw_now = now >= redraw;
+        while (!quit && (ch = getch()) != ERR) {
+            if (ch != KEY_RESIZE)
+                quit = on_key(ch, &v, s);
+            redraw_now = 1;
+        }
+        if (quit)
+            break;
+        if (redraw_now) {
+            draw(s, &v, (double)interval / 1e9, (double)(now - start) / 1e9);
+            redraw = now + REDRAW_NS;
+        }
+        next += interval;
+        if (next < now)
+            next = now;
+        struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+int ft_cmd_top(int argc, char **argv)
+{
+    struct top_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : FT_E_USAGE;
+    if (!isatty(1)) {
+        fprintf(stderr, "frametap: top needs a terminal; use 'frametap record' to write a profile\n");
+        return FT_E_USAGE;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    ft_error_clear();
+    pid_t child = 0;
+    struct ft_session ses;
+    if (ft_attach_or_launch(&ses, o.pid, o.command, &child) < 0)
+        return ft_report_error_for(o.pid ? o.pid : (int)child);
+    struct ft_profile prof;
+    struct ft_sampler s;
+    ft_profile_init(&prof, 0);
+    if (ft_sampler_init(&s, &ses, &prof, o.mode, 0) < 0) {
+        ft_session_close(&ses);
+        return ft_report_error();
+    }
+    s.track_activity = 1;
+    setlocale(LC_ALL, "");
+    initscr();
+    cbreak();
+    noecho();
+    nodelay(stdscr, TRUE);
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    run(&s, &o, child);
+    endwin();
+    rc = ft_error_kind() && ft_error_kind() != FT_E_EXITED ? ft_report_error() : 0;
+    if (child > 0) {
+        kill(child, SIGTERM);
+        waitpid(child, NULL, 0);
+    }
+    ft_sampler_free(&s);
+    ft_profile_free(&prof);
+    ft_session_close(&ses);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * fastread.h - stack reads for samplers, aiming at one syscall per stack.
+ *
+ * Between two samples most of a stack stays where it was. Per thread, this
+ * remembers where the frames were last time and reads the thread state
+ * together with that memory in one process_vm_readv: on 3.11+ the used part
+ * of the data-stack chunk (plus slack), on 3.8-3.10 the last frames' heads.
+ * The guess is then checked against the fresh thread state (same chunk, top
+ * inside what was read; the same frame chain) and only what does not match
+ * is read again. Code objects are re-checked against the target every
+ * `trust_rounds` rounds instead of every sample.
+ */
+#ifndef FT_FASTREAD_H
+#define FT_FASTREAD_H
+
+#include "walk.h"
+
+struct ft_fastread;
+
+struct ft_fastread *ft_fastread_new(void);
+void ft_fastread_free(struct ft_fastread *f);
+
+/* Reads t->tstate's stack into t (frames, or t->error for a torn read).
+ * Returns -1 only when the process can no longer be read. */
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
+                      uint64_t round, uint64_t trust_rounds);
+
+/* Reads that needed more than the one speculative syscall. */
+uint64_t ft_fastread_misses(const struct ft_fastread *f);
+
+#endif
