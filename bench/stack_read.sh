@@ -1,6 +1,7 @@
 #!/bin/sh
 # stack_read.sh - runs build/bench/stack_read on every interpreter found, at
-# depth 10 and 50, on a parked stack and on a spinning one. Rounds are
+# depth 10 and 50, on a parked stack and on a spinning one: CPU and syscalls
+# per stack for dump's full read and for the sampler's fast read. Rounds are
 # interleaved across interpreters (the machine is noisy) and the median of
 # ROUNDS is reported. Writes a markdown table to stdout.
 #
@@ -46,13 +47,13 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
-echo "| interpreter | python | depth | us/stack parked | us/stack spinning | syscalls/stack parked | syscalls/stack spinning | torn reads spinning |"
+echo "| interpreter | python | frames | full read µs (parked / spinning) | full syscalls | fast read µs (parked / spinning) | fast syscalls | torn fast reads (spinning) |"
 echo "|---|---|---|---|---|---|---|---|"
 i=0
 for py in $pythons; do
     i=$((i + 1))
     for depth in 10 50; do
         p=$tmp/r.$i.$depth.park; s=$tmp/r.$i.$depth.spin
-        echo "| $py | $(field python <"$p" | head -1) | $(field frames <"$p" | head -1) | $(field us_per_stack <"$p" | median) | $(field us_per_stack <"$s" | median) | $(field syscalls_per_stack <"$p" | median) | $(field syscalls_per_stack <"$s" | median) | $(field errors <"$s" | median)/$ITERATIONS |"
+        echo "| $py | $(field python <"$p" | head -1) | $(field frames <"$p" | head -1) | $(field full_us <"$p" | median) / $(field full_us <"$s" | median) | $(field full_syscalls <"$s" | median) | $(field fast_us <"$p" | median) / $(field fast_us <"$s" | median) | $(field fast_syscalls <"$s" | median) | $(field fast_errors <"$s" | median)/$ITERATIONS |"
     done
 done

@@ -189,3 +189,33 @@ def test_stacks_are_whole_under_generators(python, tmp_path):
         if len(frames) > 1:   # frames[0] is the thread root
             assert frames[1].split(" (")[0] not in generators, (frames, n)
     assert total > 500, err
+
+
+def test_subprocesses_are_followed(python, tmp_path):
+    """multiprocessing workers (spawned: they exec a fresh interpreter) are
+    found and sampled into the same profile, one thread root per process."""
+    out = tmp_path / "w.txt"
+    rc, _, err = run_frametap(FT, "record", "-r", "200", "--subprocesses", "--threads", "-o", out,
+                              "--", python, os.path.join(TARGETS, "workers.py"), "1.5", "spawn")
+    assert rc == 0, err
+    workers = {}
+    for frames, n in collapsed(out):
+        if any(f.startswith("worker_burn (") for f in frames):
+            workers[frames[0]] = workers.get(frames[0], 0) + n
+    assert len(workers) == 2 and all("[pid " in k for k in workers), (workers, err)
+    assert min(workers.values()) > 50, workers
+
+
+def test_blocking_mode_pauses_and_resumes(tmp_path):
+    """--blocking stops the target around each sample and lets it run on:
+    the target keeps making progress and the profile is written."""
+    out = tmp_path / "b.txt"
+    with Target("/opt/pythons/bin/python3.15", os.path.join(TARGETS, "spinner.py")) as t:
+        before = open("/proc/%d/stat" % t.pid).read().split(")")[1].split()[11]
+        rc, _, err = run_frametap(FT, "record", "--blocking", "-r", "100", "-d", "1", "-o", out, t.pid)
+        after = open("/proc/%d/stat" % t.pid).read().split(")")[1].split()[11]
+        state = open("/proc/%d/stat" % t.pid).read().split(")")[1].split()[0]
+    assert rc == 0, err
+    assert int(after) > int(before)          # user time grew: it kept running
+    assert state in "RS"                      # and is not left stopped
+    assert sum(n for _, n in collapsed(out)) > 50

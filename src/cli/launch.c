@@ -36,6 +36,16 @@ static pid_t launch(char **command)
     return pid;
 }
 
+/* An interpreter with a thread state: Python has really started. */
+static int has_thread(struct ft_session *s)
+{
+    struct ft_tstate_ref ref;
+    size_t n = 0;
+    int ok = ft_list_tstates(&s->reader, &s->rt, &ref, 1, &n) == 0 && n > 0;
+    ft_error_clear();
+    return ok;
+}
+
 /* Polls until pid is readable as Python, the child dies, or time runs out. */
 static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
 {
@@ -43,10 +53,17 @@ static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
     int status;
     for (;;) {
         ft_error_clear();
-        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0)
-            return 0;
+        int starting = 0;
+        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0) {
+            if (has_thread(s))
+                return 0;
+            ft_session_close(s); /* mapped but not started: libc may not even be there */
+            starting = 1;
+            ft_fail(FT_E_NOTPY, "process %d did not start its Python interpreter within %d s",
+                    (int)pid, (int)(START_TIMEOUT_NS / 1000000000ull));
+        }
         enum ft_errkind k = ft_error_kind();
-        int retry = child > 0 && (k == FT_E_NOTPY || k == FT_E_CORRUPT || k == FT_E_EXITED);
+        int retry = child > 0 && (starting || k == FT_E_NOTPY || k == FT_E_CORRUPT || k == FT_E_EXITED);
         if (ft_child_exited(child, &status)) {
             ft_error_clear();
             ft_fail(FT_E_EXITED, "the command exited before frametap could read it as Python");

@@ -5,7 +5,7 @@
  * end. Never writes to the target; --blocking pauses it around each sample.
  */
 #include "../output/profile_format.h"
-#include "../profile/sampler.h"
+#include "../profile/procset.h"
 #include "../target/procfs.h"
 #include "../util/error.h"
 #include "commands.h"
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,8 @@ static void record_help(FILE *f)
         "  -m, --mode MODE        cpu: threads on a CPU (default); wall: all threads;\n"
         "                         gil: the thread holding the GIL\n"
         "  -t, --threads          one root per thread in the output\n"
+        "  -s, --subprocesses     also sample child processes that run Python\n"
+        "                         (multiprocessing workers, subprocess calls)\n"
         "  -b, --blocking         pause the process for each sample (consistent, slower)\n"
         "  -h, --help             this text\n\n"
         "examples:\n"
@@ -67,24 +70,15 @@ struct record_opts {
     int have_format;
     enum ft_format format;
     enum ft_sample_mode mode;
-    int per_thread, blocking;
+    int per_thread, blocking, subprocesses;
     int pid;
     char **command;
 };
 
-static const char *mode_name(enum ft_sample_mode m)
-{
-    static const char *names[] = {[FT_MODE_CPU] = "cpu", [FT_MODE_WALL] = "wall", [FT_MODE_GIL] = "gil"};
-    return names[m];
-}
-
 static int parse_mode(const char *s, enum ft_sample_mode *m)
 {
-    for (int i = FT_MODE_CPU; i <= FT_MODE_GIL; i++)
-        if (!strcmp(s, mode_name((enum ft_sample_mode)i))) {
-            *m = (enum ft_sample_mode)i;
-            return 0;
-        }
+    if (ft_sample_mode_parse(s, m) == 0)
+        return 0;
     fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", s);
     return -1;
 }
@@ -108,6 +102,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
         {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
         {"mode", required_argument, 0, 'm'},   {"threads", no_argument, 0, 't'},
         {"blocking", no_argument, 0, 'b'},     {"help", no_argument, 0, 'h'},
+        {"subprocesses", no_argument, 0, 's'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -115,7 +110,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+r:d:o:f:m:tbh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+r:d:o:f:m:tbsh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': if (parse_number("--rate", optarg, 1, 1000000, &o->rate) < 0) return -1; break;
         case 'd': if (parse_number("--duration", optarg, 0.001, 1e7, &o->duration) < 0) return -1; break;
@@ -137,6 +132,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
         case 'm': if (parse_mode(optarg, &o->mode) < 0) return -1; break;
         case 't': o->per_thread = 1; break;
         case 'b': o->blocking = 1; break;
+        case 's': o->subprocesses = 1; break;
         case 'h': record_help(stdout); return 1;
         default:
             fprintf(stderr, "frametap: unknown or incomplete option '%s' for record "
@@ -162,15 +158,17 @@ struct run_state {
     int live;
 };
 
-static void status_line(const struct ft_sampler *s, struct run_state *st, uint64_t now, int final)
+static void status_line(const struct ft_procset *set, struct run_state *st, uint64_t now, int final)
 {
     if (!st->live || (!final && now - st->last_status < STATUS_EVERY_NS))
         return;
     st->last_status = now;
+    uint64_t samples, errors, rounds;
+    ft_procset_totals(set, &samples, &errors, &rounds);
     double secs = (double)(now - st->start) / 1e9;
-    fprintf(stderr, "\rframetap: %.1fs  %llu samples  %.0f rounds/s  %llu errors  %zu threads   %s",
-            secs, (unsigned long long)s->samples, secs > 0 ? (double)s->rounds / secs : 0.0,
-            (unsigned long long)s->errors, s->nthreads, final ? "\n" : "");
+    fprintf(stderr, "\rframetap: %.1fs  %llu samples  %.0f rounds/s  %llu errors  %zu threads  %zu processes   %s",
+            secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0,
+            (unsigned long long)errors, set->profile->nthreads, set->n, final ? "\n" : "");
 }
 
 /* The interval +-10%, uniformly: a fixed period can lock onto a periodic
@@ -184,15 +182,26 @@ static uint64_t jittered(uint64_t interval, uint64_t *seed)
     return spread ? interval - spread / 2 + *seed % spread : interval;
 }
 
+/* Below this much waiting, spinning is more precise than sleeping. */
+#define SPIN_BELOW_NS 20000ull
+
 static void sleep_until(uint64_t t)
 {
+    uint64_t now = ft_now_ns();
+    if (t <= now)
+        return;
+    if (t - now < SPIN_BELOW_NS) {
+        while (ft_now_ns() < t && !stop_requested)
+            ;
+        return;
+    }
     struct timespec ts = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_requested)
         ;
 }
 
 /* Samples until stop. Returns 0 when the target ended or time ran out. */
-static int sample_loop(struct ft_sampler *s, const struct record_opts *o, pid_t child,
+static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_t child,
                        int *child_status, struct run_state *st)
 {
     uint64_t interval = (uint64_t)(1e9 / o->rate);
@@ -202,14 +211,14 @@ static int sample_loop(struct ft_sampler *s, const struct record_opts *o, pid_t 
         uint64_t now = ft_now_ns();
         if (o->duration > 0 && (double)(now - st->start) >= o->duration * 1e9)
             break;
-        if (ft_sampler_round(s, now) < 0) {
-            if (ft_error_kind() == FT_E_EXITED || ft_proc_is_exiting(s->session->proc.pid))
-                break;
+        int rc = ft_procset_round(set, now);
+        if (rc > 0)
+            break;
+        if (rc < 0)
             return -1;
-        }
         if (ft_child_exited(child, child_status))
             break;
-        status_line(s, st, now, 0);
+        status_line(set, st, now, 0);
         next += jittered(interval, &seed);
         if (next < now)
             next = now; /* behind: do not burst to catch up */
@@ -218,15 +227,16 @@ static int sample_loop(struct ft_sampler *s, const struct record_opts *o, pid_t 
     return 0;
 }
 
-static void summary(const struct ft_sampler *s, const struct record_opts *o, const struct run_state *st)
+static void summary(const struct ft_procset *set, const struct record_opts *o, const struct run_state *st)
 {
+    uint64_t samples, errors, rounds;
+    ft_procset_totals(set, &samples, &errors, &rounds);
     double secs = (double)(ft_now_ns() - st->start) / 1e9;
-    uint64_t attempts = s->samples + s->errors;
     fprintf(stderr, "frametap: %.2f s, %llu samples (%.1f rounds/s of %.0f requested), "
-            "%.2f%% errors, %zu threads, mode %s\n",
-            secs, (unsigned long long)s->samples, secs > 0 ? (double)s->rounds / secs : 0.0, o->rate,
-            attempts ? 100.0 * (double)s->errors / (double)attempts : 0.0,
-            s->profile->nthreads, mode_name(o->mode));
+            "%.2f%% errors, %zu threads in %zu process%s, mode %s\n",
+            secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0, o->rate,
+            samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
+            set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->mode));
 }
 
 static enum ft_format format_for(const struct record_opts *o, const char *path)
@@ -246,7 +256,7 @@ static int wants_timeline(const struct record_opts *o)
     return 0;
 }
 
-static int finish(struct ft_sampler *s, struct record_opts *o, struct run_state *st, int pid)
+static int finish(struct ft_procset *set, struct record_opts *o, struct run_state *st, int pid)
 {
     static char default_path[64];
     char title[256];
@@ -257,13 +267,13 @@ static int finish(struct ft_sampler *s, struct record_opts *o, struct run_state 
     if (o->command)
         snprintf(title, sizeof title, "%s (pid %d)", o->command[0], pid);
     else
-        snprintf(title, sizeof title, "%s (pid %d)", s->session->proc.comm, pid);
-    struct ft_write_opts wo = {o->per_thread, title, mode_name(o->mode), (uint64_t)(1e9 / o->rate)};
-    status_line(s, st, ft_now_ns(), 1);
-    summary(s, o, st);
+        snprintf(title, sizeof title, "%s (pid %d)", set->v[0]->session.proc.comm, pid);
+    struct ft_write_opts wo = {o->per_thread, title, ft_sample_mode_name(o->mode), (uint64_t)(1e9 / o->rate)};
+    status_line(set, st, ft_now_ns(), 1);
+    summary(set, o, st);
     for (int i = 0; i < o->noutputs; i++) {
         enum ft_format f = format_for(o, o->outputs[i]);
-        if (ft_write_profile(o->outputs[i], f, s->profile, &wo) < 0)
+        if (ft_write_profile(o->outputs[i], f, set->profile, &wo) < 0)
             return ft_report_error();
         fprintf(stderr, "frametap: wrote %s (%s)\n", o->outputs[i], ft_format_name(f));
     }
@@ -272,6 +282,8 @@ static int finish(struct ft_sampler *s, struct record_opts *o, struct run_state 
 
 static void install_handlers(void)
 {
+    /* The default 50 us timer slack would cap sampling near 10 kHz. */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -294,17 +306,19 @@ int ft_cmd_record(int argc, char **argv)
         return ft_report_error_for(o.pid ? o.pid : (int)child);
     int pid = o.command ? (int)child : o.pid;
     struct ft_profile prof;
-    struct ft_sampler s;
+    struct ft_procset set;
     ft_profile_init(&prof, wants_timeline(&o));
     struct run_state st = {0, 0, isatty(2)};
-    rc = ft_sampler_init(&s, &ses, &prof, o.mode, o.blocking);
-    if (rc == 0)
-        rc = sample_loop(&s, &o, child, &child_status, &st);
-    rc = rc < 0 ? ft_report_error_for(pid) : finish(&s, &o, &st, pid);
+    if (ft_procset_init(&set, &ses, &prof, o.mode, o.blocking, o.subprocesses) < 0) {
+        ft_session_close(&ses);
+        ft_profile_free(&prof);
+        return ft_report_error();
+    }
+    rc = sample_loop(&set, &o, child, &child_status, &st);
+    rc = rc < 0 ? ft_report_error_for(pid) : finish(&set, &o, &st, pid);
     if (child > 0 && !ft_child_exited(child, &child_status) && !stop_requested)
         waitpid(child, &child_status, 0);
-    ft_sampler_free(&s);
+    ft_procset_free(&set);
     ft_profile_free(&prof);
-    ft_session_close(&ses);
     return rc;
 }

@@ -84,10 +84,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
             }
             break;
         case 'm':
-            if (!strcmp(optarg, "cpu")) o->mode = FT_MODE_CPU;
-            else if (!strcmp(optarg, "wall")) o->mode = FT_MODE_WALL;
-            else if (!strcmp(optarg, "gil")) o->mode = FT_MODE_GIL;
-            else {
+            if (ft_sample_mode_parse(optarg, &o->mode) < 0) {
                 fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", optarg);
                 return -1;
             }

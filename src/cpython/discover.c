@@ -172,7 +172,7 @@ static int check_named_versions(const struct ft_pybinary *bins, size_t n)
     return 0;
 }
 
-static void find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt)
+void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt)
 {
     rt->pthread_tid_offset = FT_ABSENT;
     for (size_t i = 0; i < p->maps.n; i++) {
@@ -243,6 +243,6 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
         ft_pybinary_close(&bins[i]);
     if (rc <= 0)
         return -1;
-    find_pthread_tid_offset(p, rt);
+    ft_find_pthread_tid_offset(p, rt);
     return 0;
 }

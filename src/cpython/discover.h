@@ -26,4 +26,9 @@ struct ft_runtime {
  * builds). Fails with FT_E_NOTPY / FT_E_VERSION / ... and a clear message. */
 int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *rt);
 
+/* Looks up glibc's struct pthread tid offset in the target's libc (needed
+ * for OS thread ids before 3.11). A process caught right after exec may not
+ * have libc mapped yet: callers may try again later. */
+void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt);
+
 #endif

@@ -139,8 +139,12 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, struct window *w, uint64_t
         uint8_t owner = ft_u8_in(buf, span, o->iframe_owner);
         uint64_t code = ft_u64_in(buf, span, o->iframe_executable) & tag_mask;
         int shim = k->first_shim_owner && owner >= k->first_shim_owner;
+        /* 3.11 marks a generator resumed from C as an entry frame too: a
+         * chain may not end at a generator's frame, whose caller link is
+         * simply cleared while it is suspended. */
         s->ends_at_entry = shim || (o->iframe_is_entry != FT_ABSENT &&
-                                    ft_u8_in(buf, span, o->iframe_is_entry));
+                                    ft_u8_in(buf, span, o->iframe_is_entry) &&
+                                    owner != k->generator_owner);
         if (!shim) {
             int64_t offset = (int64_t)(ft_u64_in(buf, span, o->iframe_instr) -
                                        (code + o->code_code_adaptive));

@@ -3,6 +3,8 @@
  */
 #include "loc_index.h"
 
+#include "../util/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,14 +52,7 @@ uint32_t ft_loc_index_of(struct ft_loc_index *x, struct ft_loc loc)
     size_t i = slot_for(x, loc);
     if (x->slots[i])
         return x->slots[i] - 1;
-    if (x->n == x->cap) {
-        size_t c = x->cap ? x->cap * 2 : 256;
-        struct ft_loc *v = realloc(x->locs, c * sizeof *v);
-        if (!v)
-            abort();
-        x->locs = v;
-        x->cap = c;
-    }
+    FT_GROW(x->locs, x->cap, x->n + 1);
     x->locs[x->n] = loc;
     x->slots[i] = (uint32_t)++x->n;
     return (uint32_t)(x->n - 1);

@@ -10,6 +10,7 @@
 #include "profile_format.h"
 
 #include "../util/error.h"
+#include "../util/grow.h"
 #include "loc_index.h"
 #include "profile.pb-c.h"
 
@@ -38,12 +39,7 @@ static int64_t intern(struct strings *t, const char *s)
     for (size_t i = 0; i < t->n; i++)
         if (!strcmp(t->v[i], s))
             return (int64_t)i;
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = realloc(t->v, t->cap * sizeof *t->v);
-        if (!t->v)
-            abort();
-    }
+    FT_GROW(t->v, t->cap, t->n + 1);
     t->v[t->n] = strdup(s);
     if (!t->v[t->n])
         abort();

@@ -5,6 +5,7 @@
 #include "profile_format.h"
 
 #include "../util/error.h"
+#include "../util/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -79,14 +80,7 @@ void ft_thread_label(struct strbuf *out, const struct ft_profile *p, uint32_t th
 
 static uint32_t tree_add(struct ft_tree *t, struct ft_loc loc, uint32_t thread)
 {
-    if (t->n == t->cap) {
-        size_t c = t->cap ? t->cap * 2 : 256;
-        struct ft_tree_node *v = realloc(t->v, c * sizeof *v);
-        if (!v)
-            abort();
-        t->v = v;
-        t->cap = c;
-    }
+    FT_GROW(t->v, t->cap, t->n + 1);
     t->v[t->n] = (struct ft_tree_node){loc, thread, 0, 0, 0, 0};
     return (uint32_t)t->n++;
 }

@@ -1,25 +1,15 @@
 /*
  * aggregate.c - interning tables for profiles (see aggregate.h). Hash
  * tables are open-addressed arrays of indexes (0 = empty, else index+1) that
- * double when half full; every allocation failure aborts, since a profile
- * that silently drops data would mislead.
+ * double when half full; arrays grow with ft_grow(), which aborts on
+ * out-of-memory, since a profile that silently drops data would mislead.
  */
 #include "aggregate.h"
 
+#include "../util/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#define GROW(arr, n, cap)                                                      \
-    do {                                                                       \
-        if ((n) == (cap)) {                                                    \
-            size_t c_ = (cap) ? (cap) * 2 : 64;                                \
-            void *p_ = realloc((arr), c_ * sizeof *(arr));                     \
-            if (!p_)                                                           \
-                abort();                                                       \
-            (arr) = p_;                                                        \
-            (cap) = c_;                                                        \
-        }                                                                      \
-    } while (0)
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -137,7 +127,7 @@ uint32_t ft_profile_func(struct ft_profile *p, const char *qualname, const char 
     uint32_t *slot = probe(p->func_index, p->func_index_cap, func_hash_key(&k), p, func_same, &k);
     if (*slot)
         return *slot - 1;
-    GROW(p->funcs, p->nfuncs, p->funcs_cap);
+    FT_GROW(p->funcs, p->funcs_cap, p->nfuncs + 1);
     p->funcs[p->nfuncs] = (struct ft_func){dup_or_die(k.qualname), dup_or_die(k.file), firstlineno};
     *slot = (uint32_t)++p->nfuncs;
     return *slot - 1;
@@ -150,14 +140,9 @@ uint32_t ft_profile_thread(struct ft_profile *p, int64_t native_id, const char *
     for (size_t i = 0; i < p->nthreads; i++)
         if (p->threads[i].native_id == native_id)
             return (uint32_t)i;
-    size_t old_cap = p->threads_cap;
-    GROW(p->threads, p->nthreads, p->threads_cap);
-    if (p->threads_cap != old_cap) {
-        uint32_t *v = realloc(p->last_span_of_thread, p->threads_cap * sizeof *v);
-        if (!v)
-            abort();
-        p->last_span_of_thread = v;
-    }
+    size_t span_cap = p->threads_cap;
+    FT_GROW(p->threads, p->threads_cap, p->nthreads + 1);
+    FT_GROW(p->last_span_of_thread, span_cap, p->nthreads + 1);
     struct ft_thread_info *t = &p->threads[p->nthreads];
     memset(t, 0, sizeof *t);
     t->native_id = native_id;
@@ -202,17 +187,10 @@ uint32_t ft_profile_stack(struct ft_profile *p, const struct ft_loc *locs, size_
     uint32_t *slot = probe(p->stack_index, p->stack_index_cap, locs_hash(locs, n), p, stack_same, &k);
     if (*slot)
         return *slot - 1;
-    while (p->nlocs + n > p->locs_cap) {
-        size_t c = p->locs_cap ? p->locs_cap * 2 : 1024;
-        struct ft_loc *v = realloc(p->locs, c * sizeof *v);
-        if (!v)
-            abort();
-        p->locs = v;
-        p->locs_cap = c;
-    }
+    FT_GROW(p->locs, p->locs_cap, p->nlocs + n);
     if (n)
         memcpy(p->locs + p->nlocs, locs, n * sizeof *locs);
-    GROW(p->stacks, p->nstacks, p->stacks_cap);
+    FT_GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
     p->stacks[p->nstacks] = (struct ft_stack){(uint32_t)p->nlocs, (uint32_t)n};
     p->nlocs += n;
     *slot = (uint32_t)++p->nstacks;
@@ -250,7 +228,7 @@ static void extend_timeline(struct ft_profile *p, uint32_t thread, uint32_t stac
     }
     if (last != UINT32_MAX)
         p->spans[last].end_ns = now; /* the previous activity lasted until now */
-    GROW(p->spans, p->nspans, p->spans_cap);
+    FT_GROW(p->spans, p->spans_cap, p->nspans + 1);
     p->spans[p->nspans] = (struct ft_span){thread, stack, now, now, 0};
     p->last_span_of_thread[thread] = (uint32_t)p->nspans++;
 }
@@ -262,7 +240,7 @@ void ft_profile_add(struct ft_profile *p, uint32_t thread, uint32_t stack, uint6
     uint32_t *slot = probe(p->count_index, p->count_index_cap, count_hash_key(thread, stack), p,
                            count_same, &k);
     if (!*slot) {
-        GROW(p->counts, p->ncounts, p->counts_cap);
+        FT_GROW(p->counts, p->counts_cap, p->ncounts + 1);
         p->counts[p->ncounts] = (struct ft_count){thread, stack, 0};
         *slot = (uint32_t)++p->ncounts;
     }

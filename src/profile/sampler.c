@@ -20,6 +20,20 @@
  * (and at once when an instruction offset does not fit them). */
 #define TRUST_ROUNDS 100
 
+static const char *mode_names[] = {[FT_MODE_CPU] = "cpu", [FT_MODE_WALL] = "wall", [FT_MODE_GIL] = "gil"};
+
+const char *ft_sample_mode_name(enum ft_sample_mode m) { return mode_names[m]; }
+
+int ft_sample_mode_parse(const char *name, enum ft_sample_mode *out)
+{
+    for (int i = FT_MODE_CPU; i <= FT_MODE_GIL; i++)
+        if (!strcmp(name, mode_names[i])) {
+            *out = (enum ft_sample_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
 uint64_t ft_now_ns(void)
 {
     struct timespec ts;
@@ -75,6 +89,11 @@ static int refresh(struct ft_sampler *s)
     static struct ft_tstate_ref refs[FT_SAMPLER_MAX_THREADS];
     size_t n;
     struct ft_session *ses = s->session;
+    if (ses->rt.pthread_tid_offset == FT_ABSENT &&
+        ses->rt.layout.off.tstate_native_thread_id == FT_ABSENT &&
+        ft_proc_reload_maps(&ses->proc) == 0)
+        ft_find_pthread_tid_offset(&ses->proc, &ses->rt);
+    ft_error_clear();
     if (ft_list_tstates(&ses->reader, &ses->rt, refs, FT_SAMPLER_MAX_THREADS, &n) < 0)
         return -1;
     struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
@@ -97,8 +116,12 @@ static int refresh(struct ft_sampler *s)
         if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity) &&
             refs[i].native_id > 0)
             fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
-        char name[64];
-        ft_thread_name(ses->proc.pid, (pid_t)refs[i].native_id, name, sizeof name);
+        char name[64], comm[32];
+        ft_thread_name(ses->proc.pid, (pid_t)refs[i].native_id, comm, sizeof comm);
+        if (s->label_pid)
+            snprintf(name, sizeof name, "%s [pid %d]", comm, (int)ses->proc.pid);
+        else
+            snprintf(name, sizeof name, "%s", comm);
         fresh[i].profile_thread = ft_profile_thread(s->profile, refs[i].native_id, name);
     }
     close_threads(s);
@@ -160,16 +183,25 @@ static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_
     s->samples++;
 }
 
-static int sample_threads(struct ft_sampler *s, uint64_t now)
+/* Which threads this round samples; decided before any pause, since a
+ * stopped thread is never on a CPU. */
+static void choose(struct ft_sampler *s, uint8_t *want, uint64_t now)
 {
     uint64_t holders[16], holder_interps[16];
     size_t nholders = 0;
     for (size_t i = 0; i < s->nthreads; i++) {
+        want[i] = (uint8_t)wanted(s, &s->threads[i], holders, holder_interps, &nholders);
+        if (!want[i])
+            ft_profile_idle(s->profile, s->threads[i].profile_thread, now);
+    }
+}
+
+static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t now)
+{
+    for (size_t i = 0; i < s->nthreads; i++) {
         struct ft_sampled_thread *t = &s->threads[i];
-        if (!wanted(s, t, holders, holder_interps, &nholders)) {
-            ft_profile_idle(s->profile, t->profile_thread, now);
+        if (!want[i])
             continue;
-        }
         struct ft_thread th;
         memset(&th, 0, sizeof th);
         th.tstate = t->ref.tstate;
@@ -195,9 +227,11 @@ int ft_sampler_round(struct ft_sampler *s, uint64_t now)
             return -1;
         s->next_refresh_ns = now + REFRESH_NS;
     }
+    static uint8_t want[FT_SAMPLER_MAX_THREADS];
+    choose(s, want, now);
     if (s->blocking && ft_proc_pause(&s->session->proc) < 0)
         return -1;
-    int rc = sample_threads(s, now);
+    int rc = sample_threads(s, want, now);
     if (s->track_activity && s->nthreads) {
         uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, s->threads[0].ref.interp);
         s->gil_rounds += h != 0;

@@ -37,10 +37,15 @@ struct ft_sampler {
     uint64_t rounds, samples, errors;
     uint64_t read_misses;        /* stack reads that needed more than one syscall */
     int track_activity;          /* count GIL and on-CPU shares (for top) */
+    int label_pid;               /* name threads "name [pid N]" (child processes) */
     uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
     uint64_t thread_looks, running_looks; /* threads seen per round / of them on a CPU */
     struct ft_loc *locs;         /* scratch for converting one stack */
 };
+
+/* "cpu", "wall", "gil" <-> enum; parse returns 0 or -1. */
+const char *ft_sample_mode_name(enum ft_sample_mode m);
+int ft_sample_mode_parse(const char *name, enum ft_sample_mode *out);
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
                     enum ft_sample_mode mode, int blocking);

@@ -5,6 +5,8 @@
  */
 #include "topstats.h"
 
+#include "../util/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,13 +52,9 @@ static size_t row_for(struct builder *b, struct ft_loc k)
         j = (j + 1) & (b->nslots - 1);
     }
     struct ft_top *t = b->t;
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 256;
-        t->rows = realloc(t->rows, t->cap * sizeof *t->rows);
-        b->stamp = realloc(b->stamp, t->cap * sizeof *b->stamp);
-        if (!t->rows || !b->stamp)
-            abort();
-    }
+    size_t stamp_cap = t->cap;
+    FT_GROW(t->rows, t->cap, t->n + 1);
+    FT_GROW(b->stamp, stamp_cap, t->n + 1);
     t->rows[t->n] = (struct ft_top_row){k, 0, 0};
     b->stamp[t->n] = 0;
     b->slots[j] = (uint32_t)++t->n;

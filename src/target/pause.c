@@ -66,7 +66,8 @@ static int stop_one(struct ft_proc *p, pid_t tid)
 int ft_proc_pause(struct ft_proc *p)
 {
     pid_t *tids = malloc(FT_MAX_THREADS * sizeof *tids);
-    p->paused = malloc(FT_MAX_THREADS * sizeof *p->paused);
+    if (!p->paused)
+        p->paused = malloc(FT_MAX_THREADS * sizeof *p->paused);
     if (!tids || !p->paused) {
         free(tids);
         ft_fail(FT_E_SYSTEM, "out of memory pausing process %d", (int)p->pid);
