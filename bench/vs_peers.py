@@ -107,7 +107,7 @@ def cpu_per_sample(py, tools, rounds, duration, rate):
                         try:
                             results[tool].append(marginal(tool, target.pid, rate, duration, tmp, py))
                         except RuntimeError as e:
-                            notes[tool] = "failed: " + str(e).strip().splitlines()[-3][:100]
+                            notes[tool] = failure_note(str(e))
             finally:
                 target.kill()
                 target.wait()
@@ -119,6 +119,13 @@ def cpu_per_sample(py, tools, rounds, duration, rate):
                 else:
                     rows.append((depth, tool, None, 0, notes.get(tool, "")))
     return rows
+
+
+def failure_note(text):
+    """The tool's own words for why it failed, without colour codes."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    lines = [ln.strip() for ln in text.splitlines() if "Python" in ln or "error" in ln.lower()]
+    return "failed: " + (lines[0] if lines else text.strip().splitlines()[-1])[:110]
 
 
 def cps_table(title, rows, base):
@@ -160,25 +167,34 @@ def timed_fixed_work(profiler, work):
                if profiler == "frametap" else
                [PY, "-m", "profiling.sampling", "attach", "-r", "1000", "--collapsed", "-o",
                 os.devnull])
-        prof = subprocess.Popen(cmd + [str(target.pid)], stderr=subprocess.DEVNULL)
+        prof = subprocess.Popen(cmd + [str(target.pid)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
         time.sleep(1.0)  # attached and sampling before the work starts
     target.stdin.write("go\n")
     target.stdin.flush()
     elapsed = float(target.stdout.readline())
     target.wait()
+    errors = None
     if prof:
-        prof.wait()
-    return elapsed
+        out, err = prof.communicate()
+        m = re.search(r"Error rate: ([\d.]+)", out + err) or re.search(r"([\d.]+)% errors", out + err)
+        errors = float(m.group(1)) if m else None
+    return elapsed, errors
 
 
 def slowdown(rounds, work):
     kinds = ["none", "frametap", "tachyon", "cprofile"]
     times = {k: [] for k in kinds}
+    errors = {k: [] for k in kinds}
     for _ in range(rounds):
         for k in kinds:
-            times[k].append(timed_fixed_work(None if k == "none" else k, work))
+            t, e = timed_fixed_work(None if k == "none" else k, work)
+            times[k].append(t)
+            if e is not None:
+                errors[k].append(e)
     base = statistics.median(times["none"])
-    return [(k, statistics.median(v), (statistics.median(v) / base - 1) * 100) for k, v in times.items()]
+    return [(k, statistics.median(v), (statistics.median(v) / base - 1) * 100,
+             statistics.median(errors[k]) if errors[k] else None) for k, v in times.items()]
 
 
 def main():
@@ -209,9 +225,10 @@ def main():
     for rate, achieved, errors, cores in max_rate(a.duration):
         lines.append("| %d | %.0f | %s | %.2f |" % (rate, achieved, errors, cores))
     lines += ["", "## Target slowdown at 1 kHz (fixed work, wall time of the work itself)", "",
-              "| profiler | seconds | slowdown % |", "|---|---|---|"]
-    for kind, secs, pct in slowdown(a.rounds, a.work):
-        lines.append("| %s | %.3f | %+.1f |" % (kind, secs, pct))
+              "| profiler | seconds | slowdown % | error samples % (as the profiler reports) |",
+              "|---|---|---|---|"]
+    for kind, secs, pct, err in slowdown(a.rounds, a.work):
+        lines.append("| %s | %.3f | %+.1f | %s |" % (kind, secs, pct, "-" if err is None else "%.2f" % err))
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:

@@ -31,6 +31,7 @@ struct ft_fastread {
     unsigned char *buf;
     size_t cap;
     uint64_t misses;
+    uint64_t retries;              /* reads tried twice because the first tore */
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -208,20 +209,36 @@ static enum walk_status read_pyframes(struct ft_reader *r, struct ft_fastread *f
     return st;
 }
 
-int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
-                      uint64_t round, uint64_t trust_rounds)
+static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
+                                  uint64_t round, uint64_t trust_rounds)
 {
-    if (ft_walk_scratch_ensure(r) < 0)
-        return -1;
     ft_error_clear();
-    t->error[0] = '\0';
     r->scratch->raw.n = 0;
     r->scratch->raw.truncated = 0;
     r->scratch->raw.strict = 1;
     enum walk_status st = r->layout->off.pyframe_back != FT_ABSENT ? read_pyframes(r, f, t->tstate)
                                                                     : read_iframes(r, f, t->tstate);
-    if (st == WALK_OK)
-        st = ft_resolve_frames(r, t, round, trust_rounds);
+    return st == WALK_OK ? ft_resolve_frames(r, t, round, trust_rounds) : st;
+}
+
+/* A read that tore (the stack moved between the copies of one syscall:
+ * code that pushes and pops tiny frames tears ~10% of reads) is tried
+ * again, up to FAST_TRIES in all: the guess usually still holds, so each try
+ * is one syscall, and the stack is then a few microseconds younger, which a
+ * sampler does not mind. Tears come in runs, so one retry is not enough.
+ * The last tear is an error sample. */
+#define FAST_TRIES 4
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
+                      uint64_t round, uint64_t trust_rounds)
+{
+    if (ft_walk_scratch_ensure(r) < 0)
+        return -1;
+    t->error[0] = '\0';
+    enum walk_status st = read_once(r, f, t, round, trust_rounds);
+    for (int i = 1; st == WALK_TORN && i < FAST_TRIES; i++) {
+        f->retries++;
+        st = read_once(r, f, t, round, trust_rounds);
+    }
     if (st == WALK_FATAL)
         return -1;
     if (st == WALK_TORN) {

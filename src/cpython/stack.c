@@ -20,6 +20,10 @@
 
 static int push_raw(struct raw_stack *s, uint64_t code, int64_t offset, uint64_t addr)
 {
+    if (!code) {
+        ft_fail(FT_E_CORRUPT, "a frame without code (being set up while read)");
+        return -1;
+    }
     if (s->n == FT_MAX_DEPTH) {
         s->truncated = 1;
         return 0;
@@ -90,8 +94,9 @@ enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame, struct ra
             lasti = ft_i32_in(buf, span, o->pyframe_lasti);
             offset = lasti < 0 ? -1 : (int64_t)lasti * (int64_t)r->layout->c.lasti_unit;
         }
-        if (!push_raw(s, code, offset, frame))
-            return WALK_OK;
+        int pushed = push_raw(s, code, offset, frame);
+        if (pushed <= 0)
+            return pushed < 0 ? WALK_TORN : WALK_OK;
         frame = back;
         if (frame && cycle_seen(&cc, frame)) {
             ft_fail(FT_E_CORRUPT, "frame chain loops");
@@ -148,8 +153,9 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, struct window *w, uint64_t
         if (!shim) {
             int64_t offset = (int64_t)(ft_u64_in(buf, span, o->iframe_instr) -
                                        (code + o->code_code_adaptive));
-            if (!push_raw(s, code, offset, frame))
-                return WALK_OK;
+            int pushed = push_raw(s, code, offset, frame);
+            if (pushed <= 0)
+                return pushed < 0 ? WALK_TORN : WALK_OK;
         }
         uint64_t previous = ft_u64_in(buf, span, o->iframe_previous);
         if (!previous && s->strict && !shim && k->generator_owner && owner == k->generator_owner) {
