@@ -26,7 +26,10 @@ TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux 
 
 .PHONY: all asan deps test-deps demo check unit fuzz pytest bench clean layouts
 
-all: deps build/frametap
+# The build runs in a sub-make so that pkg-config is asked only after deps
+# has installed what it reports on (a fresh machine has none of it yet).
+all: deps
+	@$(MAKE) --no-print-directory build/frametap
 
 asan: build/asan/frametap
 
@@ -75,7 +78,8 @@ test-deps:
 	@[ -d tests/consumers/node_modules/speedscope ] || \
 	    (cd tests/consumers && npm ci --no-audit --no-fund --loglevel=error)
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory build/frametap
 	@tools/demo.sh
 
 unit: $(UNITS)
@@ -93,7 +97,8 @@ fuzz: $(FUZZERS)
 pytest: build/frametap build/asan/frametap
 	$(PYTEST) -q tests
 
-check: test-deps build/frametap build/asan/frametap unit fuzz pytest
+check: test-deps
+	@$(MAKE) --no-print-directory build/frametap build/asan/frametap unit fuzz pytest
 
 bench: build/frametap build/bench/stack_read
 	bench/stack_read.sh

@@ -26,12 +26,14 @@ def collapsed(path):
 
 
 def test_accuracy_of_shares(python, tmp_path):
-    """Three functions get 50/30/20 of the loop iterations: sampled self
-    shares must be within 2 points of that."""
+    """Three functions get 50/30/20 of the loop iterations. The sampled self
+    shares must be within 2 points of the time each function really took in
+    the same run (the target measures it; see targets/proportions.py)."""
     out = tmp_path / "p.txt"
-    rc, _, err = run_frametap(FT_RELEASE, "record", "-r", "2000", "-o", out, "--",
-                              python, os.path.join(TARGETS, "proportions.py"), "4")
+    rc, stdout, err = run_frametap(FT_RELEASE, "record", "-r", "2000", "-o", out, "--",
+                                   python, os.path.join(TARGETS, "proportions.py"), "4")
     assert rc == 0, err
+    truth = dict((k, float(v)) for k, v in re.findall(r"(\w+)=([\d.]+)", stdout.split("SHARES")[1]))
     counts = {"half": 0, "third": 0, "fifth": 0}
     for frames, n in collapsed(out):
         names = {f.split(" (")[0] for f in frames}
@@ -41,8 +43,10 @@ def test_accuracy_of_shares(python, tmp_path):
     total = sum(counts.values())
     assert total > 4000, (counts, err)
     shares = {k: v / total for k, v in counts.items()}
-    for k, want in (("half", 0.5), ("third", 0.3), ("fifth", 0.2)):
-        assert abs(shares[k] - want) <= 0.02, (shares, err)
+    for k in counts:
+        assert abs(shares[k] - truth[k]) <= 0.02, (shares, truth, err)
+    for k, planned in (("half", 0.5), ("third", 0.3), ("fifth", 0.2)):
+        assert abs(truth[k] - planned) <= 0.08, ("the target itself is far off its plan", truth)
 
 
 def nasty_copy(tmp_path):

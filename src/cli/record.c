@@ -171,15 +171,15 @@ static void status_line(const struct ft_procset *set, struct run_state *st, uint
             (unsigned long long)errors, set->profile->nthreads, set->n, final ? "\n" : "");
 }
 
-/* The interval +-10%, uniformly: a fixed period can lock onto a periodic
- * workload and always see the same phase of it; the mean stays the rate. */
+/* The interval +-50%, uniformly: a fixed period locks onto periodic work
+ * and sees the same phases of it for long stretches (+-10% was measured to
+ * skew 50/30/20 shares by 3 points); the mean stays the requested rate. */
 static uint64_t jittered(uint64_t interval, uint64_t *seed)
 {
     *seed ^= *seed << 13;
     *seed ^= *seed >> 7;
     *seed ^= *seed << 17;
-    uint64_t spread = interval / 5;
-    return spread ? interval - spread / 2 + *seed % spread : interval;
+    return interval ? interval / 2 + *seed % interval : interval;
 }
 
 /* Below this much waiting, spinning is more precise than sleeping. */
