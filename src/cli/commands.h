@@ -20,6 +20,10 @@ int ft_report_error_for(int pid);
 /* Parses a positive pid; prints a usage error and returns 0 if invalid. */
 int ft_parse_pid(const char *s);
 
+/* After getopt: the positional target, a PID or "-- COMMAND ...". Prints a
+ * usage error naming cmd and returns -1 when it is neither. */
+int ft_parse_target(const char *cmd, int argc, char **argv, int *pid, char ***command);
+
 struct ft_session;
 /* Opens pid, or starts command and opens it once it runs Python (*child is
  * then its pid; on failure the child is stopped). Returns 0 or -1. */

@@ -9,6 +9,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +75,23 @@ static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
+}
+
+int ft_parse_target(const char *cmd, int argc, char **argv, int *pid, char ***command)
+{
+    *pid = 0;
+    *command = NULL;
+    if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+        *command = &argv[optind];
+        return 0;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "frametap: %s takes a PID or '-- COMMAND ...' (see 'frametap %s --help')\n",
+                cmd, cmd);
+        return -1;
+    }
+    *pid = ft_parse_pid(argv[optind]);
+    return *pid ? 0 : -1;
 }
 
 int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child)

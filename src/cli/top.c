@@ -96,16 +96,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
             return -1;
         }
     }
-    if (optind < argc && !strcmp(argv[optind - 1], "--")) {
-        o->command = &argv[optind];
-        return 0;
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "frametap: top takes a PID or '-- COMMAND ...' (see 'frametap top --help')\n");
-        return -1;
-    }
-    o->pid = ft_parse_pid(argv[optind]);
-    return o->pid ? 0 : -1;
+    return ft_parse_target("top", argc, argv, &o->pid, &o->command);
 }
 
 static const char *sort_names[] = {"%Own", "%Total", "OwnTime", "TotalTime", "Function"};

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #define SLACK 1024                 /* bytes read past the last top: room to grow */
-#define WINDOW_MAX (16u << 20)
 #define MAX_GUESS_FRAMES 256       /* 3.8-3.10: frames guessed per read */
 #define TSTATE_MAX 1024
 

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define GENERATOR_REREADS 3
-#define WINDOW_MAX (16u << 20)
 
 static int push_raw(struct raw_stack *s, uint64_t code, int64_t offset, uint64_t addr)
 {

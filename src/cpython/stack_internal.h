@@ -27,6 +27,7 @@ struct raw_stack {
 };
 
 #define WINDOW_EXTRAS 4
+#define WINDOW_MAX (16u << 20)    /* largest data-stack window copied */
 
 /* A local copy of the used part of a thread's data stack (3.11+), so that
  * a whole stack of frames costs one read; plus copies of a few frames that
