@@ -18,13 +18,27 @@ ASANOBJ  = $(SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/gen/profile.pb-c.o
 UNITS    = $(patsubst tests/unit/%.c,build/asan/unit/%,$(wildcard tests/unit/*.c))
 FUZZERS  = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
 PYTEST  ?= /usr/bin/python3 -m pytest
+.DEFAULT_GOAL := all
 
 BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev protobuf-c-compiler \
              zlib1g-dev libncurses-dev
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench clean layouts
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace clean layouts python
+
+# The in-process package (python/frametap) is built per interpreter, each
+# extension named by that interpreter's EXT_SUFFIX inside build/python/frametap.
+# `make python` builds it for every interpreter the tests know, or for one:
+# `make python PYTHON=/usr/bin/python3.11`. PYEXT_SRC changes rebuild it.
+PYEXT_SRC = $(wildcard python/frametap/*.py python/frametap/_tracer/*.[ch]) src/trace/trace_format.h
+
+python:
+	tools/build-python.sh $(PYTHON)
+
+build/python/.all: $(PYEXT_SRC) tools/build-python.sh
+	tools/build-python.sh
+	@touch $@
 
 # The build runs in a sub-make so that pkg-config is asked only after deps
 # has installed what it reports on (a fresh machine has none of it yet).
@@ -94,7 +108,7 @@ fuzz: $(FUZZERS)
 	    tail -1 build/fuzz/$$name.log; \
 	done
 
-pytest: build/frametap build/asan/frametap
+pytest: build/frametap build/asan/frametap build/python/.all
 	$(PYTEST) -q tests
 
 check: test-deps
@@ -102,6 +116,11 @@ check: test-deps
 
 bench: build/frametap build/bench/stack_read
 	bench/stack_read.sh
+
+# Cost per traced event on every interpreter against cProfile and a bare
+# C hook (bench/RESULTS.md); ROUNDS=N to change the repetitions.
+bench-trace: build/frametap build/python/.all
+	/usr/bin/python3 bench/trace_cost.py
 
 build/bench/stack_read: bench/stack_read.c $(filter-out build/obj/cli/%,$(OBJ))
 	@mkdir -p $(dir $@)

@@ -23,7 +23,9 @@ static void usage(FILE *f)
             "  dump PID       print every thread's Python stack, once\n"
             "  record PID     sample stacks into a flame graph, speedscope, pprof, ...\n"
             "  record -- CMD  start CMD and profile it until it exits\n"
-            "  top PID        live table of where time goes\n\n"
+            "  top PID        live table of where time goes\n"
+            "  trace -- PYTHON app.py  run a program with the in-process tracer: calls,\n"
+            "                 lines, opcodes with their value stack, exceptions, gc, imports\n\n"
             "Run 'frametap COMMAND --help' for a command's options.\n",
             FRAMETAP_VERSION, oldest, newest);
 }
@@ -77,6 +79,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "dump"))
         return ft_cmd_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "trace"))
+        return ft_cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "record"))
         return ft_cmd_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "top"))

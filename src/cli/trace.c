@@ -1,0 +1,515 @@
+/*
+ * trace.c - `frametap trace`: run a Python program with the in-process
+ * tracer (python/frametap) injected, then turn its raw trace into text,
+ * Chrome trace or counts; or (--from) convert a raw trace written earlier.
+ *
+ * The program's argv, stdin, stdout, stderr and exit status are its own:
+ * frametap speaks on stderr only after the program has exited (and not at
+ * all with --quiet), and exits with the program's status.
+ */
+#include "../trace/trace_output.h"
+#include "../util/error.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_OUTPUTS 8
+#define MAX_GLOBS 32
+
+struct trace_opts {
+    const char *outputs[MAX_OUTPUTS];
+    int noutputs;
+    const char *format, *raw, *from, *within;
+    unsigned events;
+    const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
+    int ninclude, nexclude;
+    long max_depth, buffer_mb;
+    int quiet;
+};
+
+static const struct { const char *name; unsigned bits; } event_names[] = {
+    { "call", FT_EV_CALL }, { "c", FT_EV_C }, { "line", FT_EV_LINE },
+    { "opcode", FT_EV_OPCODE }, { "exception", FT_EV_EXCEPTION }, { "gc", FT_EV_GC },
+    { "import", FT_EV_IMPORT }, { "audit", FT_EV_AUDIT }, { "thread", FT_EV_THREAD },
+    { "default", FT_EV_DEFAULT }, { "all", 0x1ff },
+};
+
+static void usage(FILE *f)
+{
+    size_t n;
+    const struct ft_trace_format *fmts = ft_trace_formats(&n);
+    fprintf(f,
+        "usage: frametap trace [OPTIONS] -- PYTHON [PYTHON-OPTIONS] (SCRIPT | -m MODULE | -c CODE) [ARGS]\n"
+        "       frametap trace --from RAW [-o FILE]...\n\n"
+        "Runs the program with frametap's tracer inside (no change to its code, its\n"
+        "output or its exit status) and writes what happened, in order.\n\n"
+        "  -o, --output FILE    write here; repeat for several formats (default\n"
+        "                       frametap-trace-PID.txt)\n"
+        "  -f, --format NAME    format of every output instead of the file extension:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "                         %-7s (%s) %s\n", fmts[i].name, fmts[i].suffix, fmts[i].what);
+    fprintf(f,
+        "  -e, --events LIST    kinds to record, comma-separated (default: default):\n"
+        "                       call, c, line, opcode, exception, gc, import, audit,\n"
+        "                       thread; default = call,exception,gc,import,thread; all\n"
+        "  -w, --within NAME    record only while a call to NAME (name or Class.name)\n"
+        "                       is on the stack\n"
+        "  -i, --include GLOB   only code whose file path or module matches (repeatable)\n"
+        "  -x, --exclude GLOB   leave out code whose file path or module matches\n"
+        "  -D, --max-depth N    leave out calls deeper than N (from --within's call)\n"
+        "  -b, --buffer-mb N    memory for event buffers (default 64); when the writer\n"
+        "                       falls behind, events are dropped and counted, the\n"
+        "                       program is never made to wait\n"
+        "      --raw FILE       keep the raw trace here (children write FILE.PID)\n"
+        "      --from RAW       convert a raw trace instead of running a program\n"
+        "  -q, --quiet          no summary on stderr\n\n"
+        "examples:\n"
+        "  frametap trace -o calls.txt -- python app.py --port 8080\n"
+        "  frametap trace -e call,line --within handle -o t.json -- python -m myserver\n"
+        "  frametap trace -e opcode --within add -- python -c 'def add(a,b): return a+b; add(1,2)'\n");
+}
+
+static int parse_events(const char *list, unsigned *out)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    *out = 0;
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        size_t i = 0, n = sizeof event_names / sizeof event_names[0];
+        while (i < n && strcmp(event_names[i].name, w) != 0)
+            i++;
+        if (i == n) {
+            fprintf(stderr, "frametap trace: unknown event kind '%s': use call, c, line, opcode, "
+                    "exception, gc, import, audit, thread, default or all\n", w);
+            return -1;
+        }
+        *out |= event_names[i].bits;
+    }
+    return 0;
+}
+
+static int parse_long(const char *s, long lo, long hi, const char *what, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        fprintf(stderr, "frametap trace: %s must be a number from %ld to %ld, not '%s'\n",
+                what, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct trace_opts *o)
+{
+    static const struct option longopts[] = {
+        { "output", required_argument, 0, 'o' }, { "format", required_argument, 0, 'f' },
+        { "events", required_argument, 0, 'e' }, { "within", required_argument, 0, 'w' },
+        { "include", required_argument, 0, 'i' }, { "exclude", required_argument, 0, 'x' },
+        { "max-depth", required_argument, 0, 'D' }, { "buffer-mb", required_argument, 0, 'b' },
+        { "raw", required_argument, 0, 'R' }, { "from", required_argument, 0, 'F' },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    *o = (struct trace_opts){ .events = FT_EV_DEFAULT, .buffer_mb = 64 };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (o->noutputs == MAX_OUTPUTS) {
+                fprintf(stderr, "frametap trace: at most %d outputs\n", MAX_OUTPUTS);
+                return -1;
+            }
+            o->outputs[o->noutputs++] = optarg;
+            break;
+        case 'f':
+            if (!ft_trace_format_named(optarg)) {
+                fprintf(stderr, "frametap trace: unknown format '%s': use text, chrome, counts "
+                        "or raw\n", optarg);
+                return -1;
+            }
+            o->format = optarg;
+            break;
+        case 'e': if (parse_events(optarg, &o->events) < 0) return -1; break;
+        case 'w': o->within = optarg; break;
+        case 'i': case 'x': {
+            const char **list = c == 'i' ? o->include : o->exclude;
+            int *n = c == 'i' ? &o->ninclude : &o->nexclude;
+            if (*n == MAX_GLOBS || strchr(optarg, '\x1f')) {
+                fprintf(stderr, "frametap trace: at most %d globs each for --include/--exclude\n",
+                        MAX_GLOBS);
+                return -1;
+            }
+            list[(*n)++] = optarg;
+            break;
+        }
+        case 'D': if (parse_long(optarg, 0, 100000, "--max-depth", &o->max_depth) < 0) return -1; break;
+        case 'b': if (parse_long(optarg, 1, 65536, "--buffer-mb", &o->buffer_mb) < 0) return -1; break;
+        case 'R': o->raw = optarg; break;
+        case 'F': o->from = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    return optind;
+}
+
+/* ---- writing outputs ---- */
+
+static int write_one(const struct ft_trace *t, const char *path, const char *format,
+                     const char *raw)
+{
+    const struct ft_trace_format *fmt = format ? ft_trace_format_named(format)
+                                               : ft_trace_format_for(path);
+    if (fmt->fmt == FT_TFMT_RAW) {
+        FILE *in = fopen(raw, "rb"), *out = in ? fopen(path, "wb") : NULL;
+        char buf[65536];
+        size_t n;
+        while (out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, n, out);
+        int bad = !out || ferror(out);
+        if (in) fclose(in);
+        if (out && fclose(out) != 0) bad = 1;
+        if (bad)
+            ft_fail(FT_E_SYSTEM, "cannot write %s: %s", path, strerror(errno));
+        return bad ? -1 : 0;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        ft_fail(FT_E_SYSTEM, "cannot write %s: %s (choose another --output)", path, strerror(errno));
+        return -1;
+    }
+    int rc = fmt->write(t, f);
+    if (fclose(f) != 0 || rc < 0) {
+        ft_fail(FT_E_SYSTEM, "writing %s failed: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void summary(const struct ft_trace *t, const struct trace_opts *o)
+{
+    unsigned long long events = 0, dropped = 0;
+    int incomplete = 0;
+    for (size_t i = 0; i < t->nprocs; i++) {
+        events += t->procs[i].complete ? t->procs[i].total_events : 0;
+        dropped += t->procs[i].total_dropped;
+        incomplete += !t->procs[i].complete;
+        if (t->procs[i].error)
+            fprintf(stderr, "frametap: trace of pid %u is damaged (%s); kept what came before\n",
+                    t->procs[i].pid, t->procs[i].error);
+    }
+    if (!events)
+        events = t->nevents;
+    fprintf(stderr, "frametap: %llu events from %zu threads in %zu process%s", events,
+            t->nthreads, t->nprocs, t->nprocs == 1 ? "" : "es");
+    for (int i = 0; i < o->noutputs; i++)
+        fprintf(stderr, "%s %s", i ? "," : " ->", o->outputs[i]);
+    fputc('\n', stderr);
+    if (dropped)
+        fprintf(stderr, "frametap: %llu events were dropped because the writer fell behind: "
+                "raise --buffer-mb or record fewer kinds (--events)\n", dropped);
+    if (incomplete)
+        fprintf(stderr, "frametap: %d process%s ended without closing the trace (killed by a "
+                "signal?): their last events may be missing\n", incomplete,
+                incomplete == 1 ? "" : "es");
+}
+
+/* remove: the raw files were ours (a temporary), delete them after. */
+static int convert(const struct trace_opts *o, const char *raw, int remove)
+{
+    struct ft_trace t = { 0 };
+    if (ft_trace_load(&t, raw) < 0) {
+        ft_trace_free(&t);
+        return -1;
+    }
+    ft_trace_finish(&t);
+    int rc = 0;
+    for (int i = 0; i < o->noutputs && rc == 0; i++)
+        rc = write_one(&t, o->outputs[i], o->format, raw);
+    if (rc == 0 && !o->quiet)
+        summary(&t, o);
+    for (size_t i = 0; remove && i < t.nprocs; i++) {
+        char child[PATH_MAX + 16];
+        snprintf(child, sizeof child, "%s.%u", raw, t.procs[i].pid);
+        if (t.procs[i].parent_pid)
+            unlink(child);
+    }
+    if (remove)
+        unlink(raw);
+    ft_trace_free(&t);
+    return rc;
+}
+
+/* ---- running the program ---- */
+
+/* cmd[0..opts_end) is python and its options; cmd[rest..] the program's args. */
+struct pycmd { int opts_end, rest; const char *mode, *target; };
+
+/* Finds where python's own options end: SCRIPT, -m MODULE or -c CODE. */
+static int split_python_args(char **cmd, int n, struct pycmd *p)
+{
+    for (int i = 1; i < n; i++) {
+        const char *a = cmd[i];
+        if (strcmp(a, "--") == 0 || a[0] != '-') {
+            int s = strcmp(a, "--") == 0 ? i + 1 : i;
+            if (s >= n || strcmp(cmd[s], "-") == 0)
+                break;
+            *p = (struct pycmd){ i, s + 1, "script", cmd[s] };
+            return 0;
+        }
+        if ((a[1] == 'm' || a[1] == 'c') && a[2]) {
+            *p = (struct pycmd){ i, i + 1, a[1] == 'm' ? "module" : "code", a + 2 };
+            return 0;
+        }
+        if (strcmp(a, "-m") == 0 || strcmp(a, "-c") == 0) {
+            if (i + 1 >= n)
+                break;
+            *p = (struct pycmd){ i, i + 2, a[1] == 'm' ? "module" : "code", cmd[i + 1] };
+            return 0;
+        }
+        if (strcmp(a, "-W") == 0 || strcmp(a, "-X") == 0 || strcmp(a, "--check-hash-based-pycs") == 0)
+            i++;
+    }
+    fprintf(stderr, "frametap trace: give the program as 'PYTHON script.py ...', 'PYTHON -m module "
+            "...' or 'PYTHON -c code ...' after --\n");
+    return -1;
+}
+
+/* build/python beside this frametap (or FRAMETAP_PYTHONPATH). */
+static int package_dir(char *out, size_t cap)
+{
+    const char *env = getenv("FRAMETAP_PYTHONPATH");
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = 0;
+    static const char *const rel[] = { "python", "../python" };
+    for (size_t i = 0; i < 2; i++) {
+        char cand[PATH_MAX + 64];
+        snprintf(cand, sizeof cand, "%s/%s/frametap/__init__.py", self, rel[i]);
+        if (access(cand, R_OK) == 0) {
+            char dir[PATH_MAX + 64], real[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s/%s", self, rel[i]);
+            if (!realpath(dir, real))
+                return -1;
+            int w = snprintf(out, cap, "%s", real);
+            return w > 0 && (size_t)w < cap ? 0 : -1;
+        }
+    }
+    return -1;
+}
+
+static void set_env_globs(const char *name, const char *const *globs, int n)
+{
+    char buf[8192];
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && used < sizeof buf - 2; i++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? "\x1f" : "", globs[i]);
+    setenv(name, buf, 1);
+}
+
+static void set_env(const struct trace_opts *o, const char *raw, const char *pkg)
+{
+    char num[32];
+    setenv("FRAMETAP_TRACE_PKG", pkg, 1);
+    setenv("FRAMETAP_TRACE_RAW", raw, 1);
+    snprintf(num, sizeof num, "%u", o->events);
+    setenv("FRAMETAP_TRACE_EVENTS", num, 1);
+    snprintf(num, sizeof num, "%ld", o->max_depth);
+    setenv("FRAMETAP_TRACE_MAX_DEPTH", num, 1);
+    snprintf(num, sizeof num, "%ld", o->buffer_mb);
+    setenv("FRAMETAP_TRACE_BUFFER_MB", num, 1);
+    setenv("FRAMETAP_TRACE_WITHIN", o->within ? o->within : "", 1);
+    set_env_globs("FRAMETAP_TRACE_INCLUDE", o->include, o->ninclude);
+    set_env_globs("FRAMETAP_TRACE_EXCLUDE", o->exclude, o->nexclude);
+}
+
+static const char BOOT[] =
+    "import os, sys; sys.path.insert(0, os.environ.pop('FRAMETAP_TRACE_PKG')); "
+    "import frametap._run; frametap._run.main()";
+
+static int run_quiet(char **argv, char *err, size_t cap)
+{
+    int pipefd[2];
+    if (pipe(pipefd) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        int devnull = open("/dev/null", 1);
+        if (devnull >= 0)
+            dup2(devnull, 1);
+        close(pipefd[0]);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t used = 0;
+    ssize_t n;
+    while ((n = read(pipefd[0], err + used, cap - 1 - used)) > 0 && used + 1 < cap)
+        used += (size_t)n;
+    err[used] = 0;
+    close(pipefd[0]);
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The interpreter can load frametap's extension: says why not, otherwise. */
+static int check_python(const char *python, const char *pkg)
+{
+    char code[PATH_MAX + 200], err[2048];
+    snprintf(code, sizeof code, "import sys; sys.path.insert(0, sys.argv[1]); "
+             "import frametap._tracer");
+    char *argv[] = { (char *)python, "-c", code, (char *)pkg, NULL };
+    if (run_quiet(argv, err, sizeof err) == 0)
+        return 0;
+    char *last = strrchr(err, '\n');
+    while (last && last > err && !last[1]) {
+        *last = 0;
+        last = strrchr(err, '\n');
+    }
+    ft_fail(FT_E_VERSION, "%s cannot load frametap's in-process tracer (%s): build it for this "
+            "interpreter with 'make python PYTHON=%s' (CPython 3.8 to 3.15)",
+            python, last ? last + 1 : err, python);
+    return -1;
+}
+
+static int run_program(char **cmd, int n, const struct pycmd *p, int *status)
+{
+    char **argv = calloc((size_t)n + 4, sizeof *argv);
+    if (!argv)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < p->opts_end; i++)
+        argv[k++] = cmd[i];
+    argv[k++] = "-c";
+    argv[k++] = (char *)BOOT;
+    argv[k++] = (char *)p->mode;
+    argv[k++] = (char *)p->target;
+    for (int i = p->rest; i < n; i++)
+        argv[k++] = cmd[i];
+    argv[k] = NULL;
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+    sigaction(SIGINT, &ign, &old_int);     /* Ctrl-C is the program's to handle */
+    sigaction(SIGQUIT, &ign, &old_quit);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "frametap: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    free(argv);
+    int rc = -1;
+    if (pid > 0) {
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+        rc = 0;
+    } else {
+        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", cmd[0], strerror(errno));
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    return rc;
+}
+
+static int exit_status_of(int status)
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int ft_cmd_trace(int argc, char **argv)
+{
+    struct trace_opts o;
+    int first = parse_options(argc, argv, &o);
+    if (first < 0)
+        return FT_E_USAGE;
+    static char default_out[64];
+    if (o.noutputs == 0) {
+        snprintf(default_out, sizeof default_out, "frametap-trace-%d.txt", (int)getpid());
+        o.outputs[o.noutputs++] = default_out;
+    }
+    if (o.from) {
+        if (first < argc) {
+            fprintf(stderr, "frametap trace: --from converts a trace; give no command with it\n");
+            return FT_E_USAGE;
+        }
+        return convert(&o, o.from, 0) < 0 ? ft_report_error() : 0;
+    }
+    if (first >= argc) {
+        usage(stderr);
+        return FT_E_USAGE;
+    }
+    char **cmd = argv + first;
+    int n = argc - first;
+    struct pycmd p;
+    char pkg[PATH_MAX], raw[PATH_MAX];
+    if (split_python_args(cmd, n, &p) < 0)
+        return FT_E_USAGE;
+    if (package_dir(pkg, sizeof pkg) < 0) {
+        ft_fail(FT_E_SYSTEM, "frametap's Python package was not found beside this frametap: "
+                "run 'make python', or set FRAMETAP_PYTHONPATH to the directory holding frametap/");
+        return ft_report_error();
+    }
+    if (check_python(cmd[0], pkg) < 0)
+        return ft_report_error();
+    if (o.raw) {
+        snprintf(raw, sizeof raw, "%s", o.raw);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(raw, sizeof raw, "%s/frametap-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        int fd = mkstemp(raw);
+        if (fd < 0) {
+            ft_fail(FT_E_SYSTEM, "cannot create a temporary file in %s: %s (set TMPDIR)",
+                    tmp && *tmp ? tmp : "/tmp", strerror(errno));
+            return ft_report_error();
+        }
+        close(fd);
+    }
+    set_env(&o, raw, pkg);
+    int status = 0;
+    if (run_program(cmd, n, &p, &status) < 0)
+        return ft_report_error();
+    struct stat st;
+    if (stat(raw, &st) != 0 || st.st_size == 0) {
+        if (!o.raw)
+            unlink(raw);
+        ft_fail(FT_E_NOTPY, "the program ended before tracing began (its errors are above): "
+                "nothing was traced");
+        int e = ft_report_error();
+        return exit_status_of(status) ? exit_status_of(status) : e;
+    }
+    int rc = convert(&o, raw, !o.raw);
+    if (rc < 0) {
+        int e = ft_report_error();
+        return exit_status_of(status) ? exit_status_of(status) : e;
+    }
+    return exit_status_of(status);
+}

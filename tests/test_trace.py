@@ -1,0 +1,238 @@
+"""frametap trace (in-process tracing) on every interpreter: exact event
+sequences of a known program, the value stack at known opcodes, filters,
+gc and import events, Chrome traces opened by speedscope, the program's
+own output and exit status unchanged, fork, os._exit, a thread that was
+running before tracing began, and the errors a user can meet."""
+import json
+import os
+import re
+import subprocess
+
+from consumers import speedscope_open
+from stacks import ROOT, TARGETS, frametap_binaries, run_frametap
+
+FT = frametap_binaries()["asan"]
+PKG = os.path.join(ROOT, "build", "python")
+KNOWN = os.path.join(TARGETS, "trace_known.py")
+BEHAVIOUR = os.path.join(TARGETS, "trace_behaviour.py")
+LINE = re.compile(r"^\s*(\d+\.\d+) (.*?)\((\d+)\): (\s*)(.*)$")
+
+
+def trace(python, tmp_path, *options, target=KNOWN, args=(), out="t.txt"):
+    path = str(tmp_path / out)
+    rc, stdout, err = run_frametap(FT, "trace", "-q", "-o", path, *options, "--", python,
+                                   target, *args, timeout=120)
+    return rc, stdout, err, path
+
+
+def events(path):
+    """[(thread name, indent, text)] of a text trace, the header skipped."""
+    out = []
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = LINE.match(line.rstrip("\n"))
+            assert m, "not a trace line: %r" % line
+            out.append((m.group(2), len(m.group(4)), m.group(5)))
+    return out
+
+
+def own(evs, thread, filename="trace_known.py"):
+    """Events of one thread in filename, as 'kind name' (no paths, no lines)."""
+    seq = []
+    for name, _, text in evs:
+        if name != thread or filename not in text or "StopIteration" in text:
+            continue
+        text = re.sub(r" in \S*%s:\d+" % re.escape(filename), "", text)
+        text = re.sub(r" at (\S+)$", r" at \1", text)
+        seq.append(text)
+    return seq
+
+
+EXPECTED_MAIN = [
+    "=> <module>",
+    "=> main",
+    "=> add", "<= add",
+    "=> squares", "<= squares (yield)", "=> squares (resumed)", "<= squares (yield)",
+    "=> squares (resumed)", "<= squares",
+    "=> catch", "=> fail", "!  raise ValueError at fail", "<= fail (exception)",
+    "!  handled ValueError at catch", "<= catch",
+    "=> parent", "=> child", "<= child (yield)", "<= parent (yield)",
+    "=> parent (resumed)", "=> child (resumed)", "<= child", "<= parent",
+    "<= main",
+    "<= <module>",
+]
+
+
+def test_known_event_sequence(python, tmp_path):
+    rc, stdout, err, path = trace(python, tmp_path)
+    assert rc == 0, err
+    assert stdout == "done 1\n"
+    evs = events(path)
+    assert own(evs, "MainThread") == EXPECTED_MAIN
+    assert own(evs, "trace-worker") == ["=> worker", "=> add", "<= add", "<= worker"]
+    texts = [t for _, _, t in evs]
+    assert "*  import colorsys" in texts
+    assert "*  gc start (generation 2)" in texts
+    assert any(t.startswith("*  gc done (collected ") for t in texts)
+    assert any(t.startswith("*  thread trace-worker") for t in texts) or \
+        any(n == "trace-worker" for n, _, _ in evs)
+    # lines: calls show the def line, the raise its own line
+    body = open(path, encoding="utf-8").read()
+    assert re.search(r"=> fail in \S*trace_known.py:19\n", body), body[:3000]
+    assert re.search(r"raise ValueError at fail in \S*trace_known.py:20\n", body)
+    assert re.search(r"handled ValueError at catch in \S*trace_known.py:2[67]\n", body)
+    # indentation follows the call depth
+    depth = {t: d for n, d, t in evs if n == "MainThread" and "trace_known" in t}
+    main_d = [d for n, d, t in evs if n == "MainThread" and t.startswith("=> main in")][0]
+    fail_d = [d for n, d, t in evs if n == "MainThread" and t.startswith("=> fail in")][0]
+    assert fail_d == main_d + 2, depth
+
+
+def test_value_stack_before_add(python, tmp_path, minor):
+    rc, _, err, path = trace(python, tmp_path, "-e", "call,opcode,line", "--within", "add")
+    assert rc == 0, err
+    body = open(path, encoding="utf-8").read()
+    op = "BINARY_OP" if minor >= 11 else "BINARY_ADD"
+    # a + b with a=1, b=2 (main) and a=10, b=20 (worker): both operands on the stack
+    assert re.search(r"op %s @\d+ in add in \S+:11 stack=\[int 1, int 2\]" % op, body), body[:4000]
+    assert re.search(r"op %s @\d+ in add in \S+:11 stack=\[int 10, int 20\]" % op, body)
+    # and the result after it, before RETURN_VALUE
+    assert re.search(r"op RETURN_VALUE @\d+ in add in \S+:11 stack=\[int 3\]", body)
+    assert ".  line 11 of add" in body
+    # --within add: nothing outside a function named add (ours, WeakSet.add) was recorded
+    calls = {t.split(" in ")[0] for _, _, t in events(path) if t.startswith("=> ")}
+    assert "=> add" in calls and not calls & {"=> main", "=> <module>", "=> catch", "=> worker"}
+
+
+def test_within_and_depth_filters(python, tmp_path):
+    rc, _, err, path = trace(python, tmp_path, "--within", "catch")
+    assert rc == 0, err
+    calls = [t.split(" in ")[0] for _, _, t in events(path) if t.startswith("=>")]
+    assert calls == ["=> catch", "=> fail"], calls
+    rc, _, err, path = trace(python, tmp_path, "--within", "main", "--max-depth", "1", out="d.txt")
+    assert rc == 0, err
+    calls = [t.split(" in ")[0] for _, _, t in events(path) if t.startswith("=>")]
+    assert calls == ["=> main"], calls
+    rc, _, err, path = trace(python, tmp_path, "--include", "*trace_known.py", out="i.txt")
+    assert rc == 0, err
+    files = {re.sub(r".* in (\S+):\d+.*", r"\1", t) for _, _, t in events(path)
+             if t.startswith("=> ") and " in " in t}
+    assert files and all(f.endswith("trace_known.py") for f in files), files
+    rc, _, err, path = trace(python, tmp_path, "--exclude", "*trace_known.py", out="x.txt")
+    assert rc == 0, err
+    assert not [t for _, _, t in events(path) if "trace_known.py" in t and t.startswith("=>")]
+
+
+def test_chrome_trace_opens_in_speedscope(python, tmp_path):
+    rc, _, err, path = trace(python, tmp_path, out="t.json")
+    assert rc == 0, err
+    with open(path, encoding="utf-8") as f:
+        evs = json.load(f)["traceEvents"]
+    stacks, last = {}, {}
+    for e in evs:
+        if e["ph"] not in "BE":
+            continue
+        key = (e["pid"], e["tid"])
+        assert e["ts"] >= last.get(key, 0)
+        last[key] = e["ts"]
+        st = stacks.setdefault(key, [])
+        if e["ph"] == "B":
+            st.append(e["name"])
+        else:
+            assert st and st.pop() == e["name"]
+    assert all(not s for s in stacks.values())
+    names = {e["name"] for e in evs if e["ph"] == "B"}
+    assert {"main", "add", "catch", "fail", "worker"} <= names
+    threads = {e["args"]["name"] for e in evs if e["name"] == "thread_name"}
+    assert any(t.startswith("trace-worker(") for t in threads), threads
+    dom = speedscope_open(path)
+    assert "Time Order" in dom, dom[-3000:]
+
+
+def plain(python, *args):
+    r = subprocess.run([python, *args], capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_program_output_and_status_unchanged(python, tmp_path):
+    for mode_args in (["exit", "3"], ["exit", "0"], ["raise"]):
+        want = plain(python, BEHAVIOUR, *mode_args)
+        rc, stdout, err, _ = trace(python, tmp_path, target=BEHAVIOUR, args=mode_args)
+        assert (rc, stdout, err) == want, mode_args
+    # -m and -c run as python runs them, argv included
+    data = tmp_path / "d.json"
+    data.write_text('{"b": [1, 2], "a": "x"}')
+    want = plain(python, "-m", "json.tool", "--sort-keys", str(data))
+    rc, out, err = run_frametap(FT, "trace", "-q", "-o", str(tmp_path / "m.txt"), "--", python,
+                                "-m", "json.tool", "--sort-keys", str(data))
+    assert (rc, out, err) == want
+    code = "import sys; print(sys.argv, __name__)"
+    want = plain(python, "-c", code, "a", "b")
+    rc, out, err = run_frametap(FT, "trace", "-q", "-o", str(tmp_path / "c.txt"), "--", python,
+                                "-c", code, "a", "b")
+    assert (rc, out, err) == want
+
+
+def test_os_exit_keeps_the_trace(python, tmp_path):
+    rc, stdout, err, path = trace(python, tmp_path, target=BEHAVIOUR, args=["os_exit"])
+    assert rc == 5, err
+    body = open(path, encoding="utf-8").read()
+    assert "=> last_words in" in body and "<= last_words in" in body
+    assert "without its closing record" not in body
+
+
+def test_fork_traces_both_processes(python, tmp_path):
+    rc, stdout, err, path = trace(python, tmp_path, target=BEHAVIOUR, args=["fork"])
+    assert rc == 0, err
+    assert "child status 0" in stdout
+    evs = events(path)
+    child = [n for n, _, t in evs if t.startswith("=> in_child in")]
+    parent = [n for n, _, t in evs if t.startswith("=> in_parent in")]
+    assert child and parent, evs[-20:]
+    pid_of = lambda n: re.match(r"\[pid (\d+)\]", n).group(1)  # noqa: E731
+    assert pid_of(child[0]) != pid_of(parent[0])
+    header = open(path, encoding="utf-8").read().split("\n# microseconds")[0]
+    assert "(forked)" in header and "without its closing record" not in header
+    assert not [f for f in os.listdir("/tmp") if f.startswith("frametap-trace-") and
+                os.path.basename(path) in f]
+
+
+def test_api_traces_threads_started_before(python, tmp_path):
+    raw = str(tmp_path / "api.ftt")
+    r = subprocess.run([python, os.path.join(TARGETS, "trace_api.py"), PKG, raw],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"events \d+ dropped 0", r.stdout), r.stdout
+    out = str(tmp_path / "api.txt")
+    rc, _, err = run_frametap(FT, "trace", "-q", "--from", raw, "-o", out)
+    assert rc == 0, err
+    ticks = [n for n, _, t in events(out) if t.startswith("=> tick in")]
+    assert ticks and all(n == "early-bird" for n in ticks), ticks[:5]
+
+
+def test_counts_view(python, tmp_path):
+    rc, _, err, path = trace(python, tmp_path, "--include", "*trace_known.py", out="t.counts.txt")
+    assert rc == 0, err
+    body = open(path, encoding="utf-8").read()
+    assert body.startswith("second 0: ")
+    m = re.search(r"^\s+(\d+)  add \(\S+trace_known.py:10\)$", body, re.M)
+    assert m and int(m.group(1)) == 2, body[-3000:]
+
+
+def test_errors_are_one_line(tmp_path):
+    import interpreters
+    rc, _, err = run_frametap(FT, "trace", "-e", "calls", "--", "python3", "x.py")
+    assert rc == 2 and "unknown event kind 'calls'" in err
+    rc, _, err = run_frametap(FT, "trace", "--", "python3")
+    assert rc == 2 and "give the program as" in err
+    bad = tmp_path / "bad.ftt"
+    bad.write_bytes(b"not a trace at all")
+    rc, _, err = run_frametap(FT, "trace", "--from", str(bad), "-o", str(tmp_path / "x.txt"))
+    assert rc == 8 and "not a frametap trace" in err and err.count("\n") == 1
+    old = interpreters.too_old()
+    assert old, "no interpreter older than 3.8 here to check the refusal with"
+    rc, _, err = run_frametap(FT, "trace", "--", old[0], BEHAVIOUR, "exit", "0")
+    assert rc == 6 and "cannot load frametap's in-process tracer" in err, err
+    assert err.count("\n") == 1, err

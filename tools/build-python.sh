@@ -1,0 +1,44 @@
+#!/bin/bash
+# Builds the in-process package python/frametap (C extension + Python
+# files) into build/python/frametap for each interpreter given, or for every
+# interpreter tests/interpreters.py knows when none is. Each build is named
+# by its interpreter's EXT_SUFFIX, so one directory serves them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/python/frametap
+mkdir -p "$out"
+cp python/frametap/*.py "$out/"
+CFLAGS=${CFLAGS:--O2 -g}
+EXTRA=${EXTRA_CFLAGS:-}
+
+pythons=("$@")
+if [ ${#pythons[@]} -eq 0 ]; then
+    mapfile -t pythons < <(cd tests && /usr/bin/python3 -c '
+import interpreters
+for i, path, how in interpreters.expected():
+    print(path or "MISSING:" + i)')
+fi
+
+status=0
+declare -A built
+for py in "${pythons[@]}"; do
+    if [[ $py == MISSING:* ]]; then
+        echo "build-python: ${py#MISSING:} is not installed; not built" >&2
+        status=1
+        continue
+    fi
+    read -r inc suffix ver < <("$py" -c 'import sysconfig, sys
+print(sysconfig.get_paths()["include"], sysconfig.get_config_var("EXT_SUFFIX"), "%d.%d" % sys.version_info[:2])')
+    so="$out/_tracer$suffix"
+    if [ -n "${built[$suffix]:-}" ]; then
+        echo "== $py ($ver) uses the $suffix build from ${built[$suffix]}"
+        continue
+    fi
+    built[$suffix]=$py
+    echo "== $py ($ver) -> $so"
+    ${CC:-cc} -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $CFLAGS $EXTRA -fPIC -shared \
+        -isystem "$inc" -isystem "$(dirname "$inc")" \
+        python/frametap/_tracer/*.c -o "$so.tmp" -lpthread
+    mv "$so.tmp" "$so"
+done
+exit $status
