@@ -37,7 +37,7 @@ print(sysconfig.get_paths()["include"], sysconfig.get_config_var("EXT_SUFFIX"), 
     built[$suffix]=$py
     echo "== $py ($ver) -> $so"
     ${CC:-cc} -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $CFLAGS $EXTRA -fPIC -shared \
-        -isystem "$inc" -isystem "$(dirname "$inc")" \
+        -fvisibility=hidden -isystem "$inc" -isystem "$(dirname "$inc")" \
         python/frametap/_tracer/*.c -o "$so.tmp" -lpthread
     mv "$so.tmp" "$so"
 done

@@ -18,11 +18,15 @@
 
 #define CHUNK_BYTES (256u * 1024u)
 #define RETRY_EVERY 4096u
+/* The writer wakes on its own every WRITER_NAP_NS; a producer signals it
+ * only when this many chunks wait. Waking it for every chunk cost a futex
+ * syscall per chunk on the traced thread (measured: ~5% of a traced run). */
+#define WRITER_NAP_NS 10000000L
+#define WAKE_AT_QUEUED 4u
 
 struct ftt_state ftt = { .fd = -1, .extra_index = -1,
                          .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
-_Thread_local struct ftt_thread *ftt_tls;
-_Thread_local uint32_t ftt_tls_session;
+_Thread_local struct ftt_tls ftt_tls __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
@@ -59,6 +63,8 @@ static struct ftt_chunk *take_free_chunk(void)
         if (!c)
             return NULL;
         ftt.nchunks++;
+        if (ftt.nchunks > ftt.peak_chunks)
+            ftt.peak_chunks = ftt.nchunks;
     }
     return c;
 }
@@ -87,7 +93,20 @@ static void queue_chunk(struct ftt_thread *t)
     else
         ftt.full_head = c;
     ftt.full_tail = c;
-    pthread_cond_signal(&ftt.cv);
+    if (++ftt.queued >= WAKE_AT_QUEUED || ftt.nchunks >= ftt.max_chunks)
+        pthread_cond_signal(&ftt.cv);
+}
+
+static void nap(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += WRITER_NAP_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&ftt.cv, &ftt.mu, &until);
 }
 
 static void *writer_main(void *arg)
@@ -96,9 +115,10 @@ static void *writer_main(void *arg)
     pthread_mutex_lock(&ftt.mu);
     for (;;) {
         while (!ftt.full_head && !ftt.stopping)
-            pthread_cond_wait(&ftt.cv, &ftt.mu);
+            nap();
         struct ftt_chunk *list = ftt.full_head;
         ftt.full_head = ftt.full_tail = NULL;
+        ftt.queued = 0;
         if (!list && ftt.stopping)
             break;
         pthread_mutex_unlock(&ftt.mu);
@@ -152,8 +172,8 @@ struct ftt_thread *ftt_thread_slow(void)
     PyObject *stale = NULL;
     pthread_once(&exit_key_once, make_exit_key);
     pthread_mutex_lock(&ftt.mu);
-    if (ftt_tls && !ftt_tls->dead) {
-        t = ftt_tls;                  /* known from an earlier session */
+    if (ftt_tls.thread && !ftt_tls.thread->dead) {
+        t = ftt_tls.thread;           /* known from an earlier session */
     } else {
         for (struct ftt_thread *x = ftt.threads; x; x = x->next)
             if (x->dead) { t = x; break; }
@@ -181,8 +201,8 @@ struct ftt_thread *ftt_thread_slow(void)
     if (!t)
         return NULL;
     pthread_setspecific(exit_key, t);
-    ftt_tls = t;
-    ftt_tls_session = ftt.session;
+    ftt_tls.thread = t;
+    ftt_tls.session = ftt.session;
     if (ftt.opt.events & FT_EV_THREAD)
         ftt_thread_set_name(t);
     return t;
@@ -316,6 +336,7 @@ int ftt_buffers_open(const char *path, uint32_t parent_pid)
     if (ftt.max_chunks < 4)
         ftt.max_chunks = 4;
     ftt.stopping = 0;
+    ftt.peak_chunks = 0;
     if (pthread_create(&ftt.writer, NULL, writer_main, NULL) != 0) {
         close(ftt.fd);
         ftt.fd = -1;
@@ -324,6 +345,11 @@ int ftt_buffers_open(const char *path, uint32_t parent_pid)
     }
     ftt.writer_running = 1;
     return 0;
+}
+
+size_t ftt_buffer_peak_bytes(void)
+{
+    return ftt.peak_chunks * (size_t)CHUNK_BYTES;
 }
 
 uint64_t ftt_total_events(void)
@@ -406,6 +432,7 @@ void ftt_buffers_after_fork(void)
         c = next;
     }
     ftt.full_head = ftt.full_tail = NULL;
+    ftt.queued = 0;
     if (ftt.fd >= 0)
         close(ftt.fd);
     ftt.fd = -1;

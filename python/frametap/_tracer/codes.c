@@ -111,6 +111,8 @@ struct ftt_code *ftt_code_slow(struct ftt_thread *t, PyObject *code, PyObject *g
                 return NULL;
             }
         }
+        if (!globals)
+            globals = PyEval_GetGlobals();
         PyObject *module = globals ? PyDict_GetItemString(globals, "__name__") : NULL;
         const char *mod = module && PyUnicode_Check(module) ? PyUnicode_AsUTF8(module) : NULL;
         if (!mod)

@@ -42,13 +42,13 @@ static PyObject *maybe_disable(const struct ftt_code *c)
 }
 
 /* The calling thread's state and the code's entry, or NULL (no event). */
-static struct ftt_code *hook_code(PyObject *code, struct ftt_thread **tp)
+static inline struct ftt_code *hook_code(PyObject *code, struct ftt_thread **tp)
 {
     struct ftt_thread *t = ftt_thread();
     *tp = t;
     if (!t || t->in_hook)
         return NULL;
-    return ftt_code(t, code, PyEval_GetGlobals());
+    return ftt_code(t, code, NULL);
 }
 
 static PyObject *enter(PyObject *code, unsigned kind)
@@ -65,6 +65,17 @@ static PyObject *enter(PyObject *code, unsigned kind)
     return maybe_disable(c);
 }
 
+/* Instruction offsets are small ints: read them without a call. */
+static inline uint32_t small_int(PyObject *v)
+{
+    if (PyLong_CheckExact(v) && PyUnstable_Long_IsCompact((PyLongObject *)v))
+        return (uint32_t)PyUnstable_Long_CompactValue((PyLongObject *)v);
+    long n = PyLong_AsLong(v);
+    if (n == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    return n < 0 ? 0 : (uint32_t)n;
+}
+
 static PyObject *leave(PyObject *code, PyObject *offset, unsigned kind)
 {
     struct ftt_thread *t;
@@ -73,7 +84,7 @@ static PyObject *leave(PyObject *code, PyObject *offset, unsigned kind)
         Py_RETURN_NONE;
     t->last_unwind = kind == FT_REC_UNWIND;
     if (ftt_leave(t, c))
-        ftt_emit(t, kind, c->id, (uint32_t)PyLong_AsLong(offset));
+        ftt_emit(t, kind, c->id, small_int(offset));
     return kind == FT_REC_UNWIND ? Py_NewRef(Py_None) : maybe_disable(c);
 }
 
@@ -95,7 +106,7 @@ static PyObject *on_line(ARGS)
     if (!c)
         Py_RETURN_NONE;
     if (ftt_inside(t, c))
-        ftt_emit(t, FT_REC_LINE, c->id, (uint32_t)PyLong_AsLong(args[1]));
+        ftt_emit(t, FT_REC_LINE, c->id, small_int(args[1]));
     return maybe_disable(c);
 }
 
@@ -110,7 +121,7 @@ static PyObject *on_exception(PyObject *const *args, unsigned kind)
     int propagating = kind == FT_REC_RAISE && t->last_unwind;
     t->last_unwind = 0;
     if (!propagating && ftt_inside(t, c))
-        ftt_emit_exception(t, kind, c->id, (uint32_t)PyLong_AsLong(args[1]), args[2]);
+        ftt_emit_exception(t, kind, c->id, small_int(args[1]), args[2]);
     Py_RETURN_NONE;
 }
 
@@ -180,7 +191,7 @@ static PyObject *on_instruction(ARGS)
         Py_RETURN_NONE;
     if (!ftt_inside(t, c))
         return maybe_disable(c);
-    int offset = (int)PyLong_AsLong(args[1]);
+    int offset = (int)small_int(args[1]);
     PyThreadState *ts = PyThreadState_Get();
     PyCodeObject *co = (PyCodeObject *)args[0];
     PyObject *items[64];

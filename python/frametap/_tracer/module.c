@@ -153,9 +153,10 @@ static PyObject *stop(PyObject *self, PyObject *unused)
     ftt_misc_stop();
     ftt.active = 0;
     ftt_buffers_close();
-    PyObject *r = Py_BuildValue("{s:K,s:K,s:s,s:s}", "events",
+    PyObject *r = Py_BuildValue("{s:K,s:K,s:n,s:s,s:s}", "events",
                                 (unsigned long long)ftt_total_events(), "dropped",
-                                (unsigned long long)ftt_total_dropped(), "path", ftt.opt.path,
+                                (unsigned long long)ftt_total_dropped(), "buffer_peak_kb",
+                                (Py_ssize_t)(ftt_buffer_peak_bytes() >> 10), "path", ftt.opt.path,
                                 "write_error", ftt.write_error ? strerror(ftt.write_error) : "");
     return r;
 }
@@ -223,7 +224,7 @@ static struct PyModuleDef module = { PyModuleDef_HEAD_INIT, "frametap._tracer",
     "frametap's in-process tracer (C). Use the frametap package, not this.", -1, methods,
     NULL, NULL, NULL, NULL };
 
-PyMODINIT_FUNC PyInit__tracer(void)
+__attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tracer(void)
 {
     PyObject *m = PyModule_Create(&module);
     if (!m)

@@ -111,7 +111,8 @@ struct ftt_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct ftt_chunk *free_chunks, *full_head, *full_tail;
-    size_t nchunks, max_chunks;
+    unsigned queued;            /* chunks in the full list */
+    size_t nchunks, max_chunks, peak_chunks;
     int stopping;
     struct ftt_thread *threads;
     uint32_t next_code_id, next_func_id;
@@ -133,15 +134,18 @@ struct ftt_thread *ftt_thread_slow(void);
 void *ftt_reserve_slow(struct ftt_thread *t, size_t bytes);
 void ftt_thread_set_name(struct ftt_thread *t);
 uint64_t ftt_total_events(void);
+size_t ftt_buffer_peak_bytes(void);
 uint64_t ftt_total_dropped(void);
 
-extern _Thread_local struct ftt_thread *ftt_tls;
-extern _Thread_local uint32_t ftt_tls_session;
+/* initial-exec: one %fs-relative load per event instead of a call to
+ * __tls_get_addr (the default for code in a shared object). */
+struct ftt_tls { struct ftt_thread *thread; uint32_t session; };
+extern _Thread_local struct ftt_tls ftt_tls __attribute__((tls_model("initial-exec")));
 
 static inline struct ftt_thread *ftt_thread(void)
 {
-    if (ftt_tls_session == ftt.session && ftt_tls)
-        return ftt_tls;
+    if (ftt_tls.session == ftt.session && ftt_tls.thread)
+        return ftt_tls.thread;
     return ftt_thread_slow();
 }
 
@@ -178,6 +182,8 @@ struct ftt_code *ftt_code_slow(struct ftt_thread *t, PyObject *code, PyObject *g
 uint32_t ftt_func_id(struct ftt_thread *t, PyObject *callable);
 void ftt_codes_reset(void);
 
+/* globals: the frame's, when the caller has them at no cost; else NULL and
+ * the slow path asks the interpreter (only on a code object's first event). */
 static inline struct ftt_code *ftt_code(struct ftt_thread *t, PyObject *code, PyObject *globals)
 {
     void *extra = NULL;
