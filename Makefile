@@ -21,7 +21,7 @@ PYTEST  ?= /usr/bin/python3 -m pytest
 .DEFAULT_GOAL := all
 
 BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev protobuf-c-compiler \
-             zlib1g-dev libncurses-dev
+             zlib1g-dev libncurses-dev python3-dev
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
@@ -38,6 +38,11 @@ python:
 
 build/python/.all: $(PYEXT_SRC) tools/build-python.sh
 	tools/build-python.sh
+	@touch $@
+
+# The same with ASan+UBSan; tests load it with the sanitizer runtimes preloaded.
+build/asan-python/.all: $(PYEXT_SRC) tools/build-python.sh
+	OUT=build/asan-python CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SANFLAGS)" tools/build-python.sh
 	@touch $@
 
 # The build runs in a sub-make so that pkg-config is asked only after deps
@@ -108,7 +113,7 @@ fuzz: $(FUZZERS)
 	    tail -1 build/fuzz/$$name.log; \
 	done
 
-pytest: build/frametap build/asan/frametap build/python/.all
+pytest: build/frametap build/asan/frametap build/python/.all build/asan-python/.all
 	$(PYTEST) -q tests
 
 check: test-deps
@@ -119,8 +124,13 @@ bench: build/frametap build/bench/stack_read
 
 # Cost per traced event on every interpreter against cProfile and a bare
 # C hook (bench/RESULTS.md); ROUNDS=N to change the repetitions.
-bench-trace: build/frametap build/python/.all
+bench-trace: build/frametap build/python/.all build/bench/clock_cost
+	build/bench/clock_cost
 	/usr/bin/python3 bench/trace_cost.py
+
+build/bench/clock_cost: bench/clock_cost.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -o $@ $<
 
 build/bench/stack_read: bench/stack_read.c $(filter-out build/obj/cli/%,$(OBJ))
 	@mkdir -p $(dir $@)

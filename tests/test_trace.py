@@ -157,7 +157,7 @@ def plain(python, *args):
 
 
 def test_program_output_and_status_unchanged(python, tmp_path):
-    for mode_args in (["exit", "3"], ["exit", "0"], ["raise"]):
+    for mode_args in (["exit", "3"], ["exit", "0"], ["raise"], ["fork"]):
         want = plain(python, BEHAVIOUR, *mode_args)
         rc, stdout, err, _ = trace(python, tmp_path, target=BEHAVIOUR, args=mode_args)
         assert (rc, stdout, err) == want, mode_args
@@ -219,6 +219,39 @@ def test_counts_view(python, tmp_path):
     assert body.startswith("second 0: ")
     m = re.search(r"^\s+(\d+)  add \(\S+trace_known.py:10\)$", body, re.M)
     assert m and int(m.group(1)) == 2, body[-3000:]
+
+
+def sanitized_env():
+    libs = []
+    for lib in ("libasan.so", "libubsan.so"):
+        path = subprocess.run(["gcc", "-print-file-name=" + lib], capture_output=True,
+                              text=True).stdout.strip()
+        assert os.path.isabs(path), "gcc does not know where %s is" % lib
+        libs.append(path)
+    return dict(os.environ, LD_PRELOAD=" ".join(libs),
+                FRAMETAP_PYTHONPATH=os.path.join(ROOT, "build", "asan-python"),
+                ASAN_OPTIONS="detect_leaks=0:abort_on_error=0",
+                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+
+
+def test_extension_under_sanitizers(python, tmp_path, minor):
+    """Every hook (all event kinds, value stacks), fork and os._exit, with
+    the extension built with ASan+UBSan inside the traced interpreter."""
+    env = sanitized_env()
+    runs = [([KNOWN], 0, "all"), ([BEHAVIOUR, "fork"], 0, "default"),
+            ([BEHAVIOUR, "os_exit"], 5, "default")]
+    for target, want, kinds in runs:
+        out = str(tmp_path / ("%s.txt" % kinds))
+        r = subprocess.run([FT, "trace", "-e", kinds, "-o", out, "--", python, *target],
+                           capture_output=True, text=True, timeout=300, env=env)
+        for mark in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+            assert mark not in r.stderr, r.stderr[-4000:]
+        assert r.returncode == want, r.stderr[-2000:]
+    assert "=> last_words in" in open(out, encoding="utf-8").read()
+    body = open(str(tmp_path / "all.txt"), encoding="utf-8").read()
+    op = "BINARY_OP" if minor >= 11 else "BINARY_ADD"
+    assert re.search(r"op %s @\d+ in add in \S+:11 stack=\[int 1, int 2\]" % op, body)
+    assert "*  audit " in body and ".  line " in body and "=> [C] " in body
 
 
 def test_errors_are_one_line(tmp_path):

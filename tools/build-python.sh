@@ -3,9 +3,10 @@
 # files) into build/python/frametap for each interpreter given, or for every
 # interpreter tests/interpreters.py knows when none is. Each build is named
 # by its interpreter's EXT_SUFFIX, so one directory serves them all.
+# OUT=dir and EXTRA_CFLAGS=... make other variants (the sanitizer build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build/python/frametap
+out=${OUT:-build/python}/frametap
 mkdir -p "$out"
 cp python/frametap/*.py "$out/"
 CFLAGS=${CFLAGS:--O2 -g}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - `make demo`: starts examples/busy_service.py on the newest CPython
 # found here, dumps its threads with frametap, records it for 3 seconds into
-# a flame graph (and a speedscope file), then stops it.
+# a flame graph (and a speedscope file), then stops it; then traces
+# examples/orders.py from inside (every call inside handle_order).
 set -eu
 cd "$(dirname "$0")/.."
 python=""
@@ -25,3 +26,11 @@ build/frametap record --duration 3 --rate 250 -o build/demo-flamegraph.svg -o bu
 echo
 echo "flame graph: $(pwd)/build/demo-flamegraph.svg (open it in a browser)"
 echo "speedscope:  $(pwd)/build/demo.speedscope.json (drop it on the speedscope app)"
+echo
+tools/build-python.sh "$python" >/dev/null
+echo "\$ build/frametap trace --within handle_order -o build/demo-trace.txt -o build/demo-trace.json -- $python examples/orders.py"
+build/frametap trace --within handle_order -o build/demo-trace.txt -o build/demo-trace.json -- "$python" examples/orders.py
+echo "\$ head -n 16 build/demo-trace.txt"
+head -n 16 build/demo-trace.txt
+echo
+echo "call hierarchy: $(pwd)/build/demo-trace.txt; Chrome trace: $(pwd)/build/demo-trace.json (Perfetto, speedscope)"

@@ -84,7 +84,11 @@ def _after_fork_in_child():
         _tracer.after_fork_child()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+# The writer thread is stopped across fork(): 3.12+ warns on stderr when a
+# multi-threaded process forks, and a traced program must print what it
+# would print untraced.
+os.register_at_fork(before=_tracer.before_fork, after_in_parent=_tracer.after_fork_parent,
+                    after_in_child=_after_fork_in_child)
 atexit.register(lambda: _tracer.active() and _tracer.stop())
 
 

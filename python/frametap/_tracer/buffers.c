@@ -112,6 +112,7 @@ static void nap(void)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    ftt.writer_tid = (int)syscall(SYS_gettid);
     pthread_mutex_lock(&ftt.mu);
     for (;;) {
         while (!ftt.full_head && !ftt.stopping)
@@ -248,13 +249,17 @@ void ftt_thread_set_name(struct ftt_thread *t)
 
 void *ftt_reserve_slow(struct ftt_thread *t, size_t bytes)
 {
-    if (bytes > CHUNK_BYTES || !ftt.active)
+    if (bytes > CHUNK_BYTES || !ftt.active || ftt.forked_child) {
+        t->dropped++;
         return NULL;
+    }
     if (!t->chunk && t->retry_in) {
         t->retry_in--;
         t->dropped++;
         return NULL;
     }
+    if (ftt.writer_resume_pending)
+        ftt_writer_resume();
     pthread_mutex_lock(&ftt.mu);
     queue_chunk(t);
     struct ftt_chunk *c = take_free_chunk();
@@ -319,6 +324,41 @@ static int write_header(uint32_t parent_pid)
     return write_all(ftt.fd, &h, sizeof h);
 }
 
+/* Around fork() the writer thread is stopped (after writing what is
+ * queued) and started again after: Python 3.12+ warns on stderr when a
+ * process with more than one OS thread forks, and the program's output must
+ * be what it would be without frametap. */
+void ftt_writer_pause(void)
+{
+    if (!ftt.writer_running)
+        return;
+    pthread_mutex_lock(&ftt.mu);
+    ftt.stopping = 1;
+    pthread_cond_broadcast(&ftt.cv);
+    pthread_mutex_unlock(&ftt.mu);
+    pthread_join(ftt.writer, NULL);
+    ftt.writer_running = 0;
+    ftt.stopping = 0;
+    /* pthread_join returns when the thread's tid is cleared, a moment
+     * before the kernel stops counting it in /proc/self/stat, which is
+     * what Python's warning reads. Wait (at most 20 ms) for that too. */
+    char task[64];
+    snprintf(task, sizeof task, "/proc/self/task/%d", ftt.writer_tid);
+    for (int i = 0; i < 200 && access(task, F_OK) == 0; i++)
+        usleep(100);
+}
+
+int ftt_writer_resume(void)
+{
+    ftt.writer_resume_pending = 0;
+    if (ftt.writer_running || ftt.fd < 0)
+        return 0;
+    if (pthread_create(&ftt.writer, NULL, writer_main, NULL) != 0)
+        return -1;
+    ftt.writer_running = 1;
+    return 0;
+}
+
 int ftt_buffers_open(const char *path, uint32_t parent_pid)
 {
     ftt.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -374,6 +414,8 @@ uint64_t ftt_total_dropped(void)
  * finish, then write the closing chunk with the totals. */
 void ftt_buffers_close(void)
 {
+    if (ftt.writer_resume_pending)
+        ftt_writer_resume();
     pthread_mutex_lock(&ftt.mu);
     for (struct ftt_thread *t = ftt.threads; t; t = t->next)
         if (t->session == ftt.session)
@@ -406,15 +448,43 @@ void ftt_buffers_close(void)
     }
 }
 
-/* In a child after fork(): the parent writes what the buffers held; the
- * child starts empty. The writer thread did not survive the fork. */
-void ftt_buffers_after_fork(void)
+/* fork(): the forking thread holds mu across it, so the child never
+ * inherits a lock some other thread (the writer) held at that instant.
+ * Until frametap's Python-level after-fork hook sets the child up, its
+ * events are dropped (they are Python's own at-fork handlers). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&ftt.mu);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&ftt.mu);
+}
+
+static void fork_child(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
     ftt.mu = fresh;
     ftt.cv = fresh_cv;
     ftt.writer_running = 0;
+    if (ftt.active)
+        ftt.forked_child = 1;
+}
+
+void ftt_buffers_install_fork_handlers(void)
+{
+    static int done;
+    if (!done && pthread_atfork(fork_prepare, fork_parent, fork_child) == 0)
+        done = 1;
+}
+
+/* In a child after fork(): the parent writes what the buffers held; the
+ * child starts empty. The writer thread did not survive the fork. */
+void ftt_buffers_after_fork(void)
+{
+    ftt.forked_child = 0;
     for (struct ftt_thread *t = ftt.threads; t; t = t->next) {
         if (t->chunk) {
             t->chunk->next = ftt.free_chunks;

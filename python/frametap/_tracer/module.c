@@ -182,6 +182,29 @@ static PyObject *after_fork_child(PyObject *self, PyObject *unused)
     return PyUnicode_FromString(ftt.opt.path);
 }
 
+static PyObject *before_fork(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    if (ftt.active) {
+        Py_BEGIN_ALLOW_THREADS
+        ftt_writer_pause();
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *after_fork_parent(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    /* Not now: 3.13 counts threads for its fork warning after the parent's
+     * at-fork hooks; the writer starts again when a buffer next fills. */
+    if (ftt.active)
+        ftt.writer_resume_pending = 1;
+    Py_RETURN_NONE;
+}
+
 static PyObject *floor_start(PyObject *self, PyObject *unused)
 {
     (void)self;
@@ -214,6 +237,8 @@ static PyMethodDef methods[] = {
       "start(path, events=DEFAULT, max_depth=0, within=None, include=(), exclude=(), buffer_mb=64)" },
     { "stop", stop, METH_NOARGS, "stop() -> dict of totals; writes the end of the file" },
     { "after_fork_child", after_fork_child, METH_NOARGS, "continue tracing in a forked child" },
+    { "before_fork", before_fork, METH_NOARGS, "stop the writer thread for a fork" },
+    { "after_fork_parent", after_fork_parent, METH_NOARGS, "let it start again in the parent" },
     { "floor_start", floor_start, METH_NOARGS, "bench: install a hook that only counts" },
     { "floor_stop", floor_stop, METH_NOARGS, "bench: remove it; returns the count" },
     { "active", is_active, METH_NOARGS, "is a trace running?" },
@@ -229,6 +254,7 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tracer(void)
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;
+    ftt_buffers_install_fork_handlers();
     static const struct { const char *name; long value; } consts[] = {
         { "EV_CALL", FT_EV_CALL }, { "EV_C", FT_EV_C }, { "EV_LINE", FT_EV_LINE },
         { "EV_OPCODE", FT_EV_OPCODE }, { "EV_EXCEPTION", FT_EV_EXCEPTION },

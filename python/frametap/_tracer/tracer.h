@@ -108,12 +108,15 @@ struct ftt_state {
     int write_error;            /* errno of the first failed write */
     pthread_t writer;
     int writer_running;
+    int writer_tid;
+    int writer_resume_pending;  /* paused for a fork: start at the next chunk */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct ftt_chunk *free_chunks, *full_head, *full_tail;
     unsigned queued;            /* chunks in the full list */
     size_t nchunks, max_chunks, peak_chunks;
     int stopping;
+    int forked_child;           /* between fork() and after_fork_child() */
     struct ftt_thread *threads;
     uint32_t next_code_id, next_func_id;
     uint64_t write_dropped;     /* events lost to write errors */
@@ -130,6 +133,9 @@ extern struct ftt_state ftt;
 int ftt_buffers_open(const char *path, uint32_t parent_pid);
 void ftt_buffers_close(void);
 void ftt_buffers_after_fork(void);
+void ftt_buffers_install_fork_handlers(void);
+void ftt_writer_pause(void);
+int ftt_writer_resume(void);
 struct ftt_thread *ftt_thread_slow(void);
 void *ftt_reserve_slow(struct ftt_thread *t, size_t bytes);
 void ftt_thread_set_name(struct ftt_thread *t);
