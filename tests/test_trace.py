@@ -212,6 +212,40 @@ def test_api_traces_threads_started_before(python, tmp_path):
     assert ticks and all(n == "early-bird" for n in ticks), ticks[:5]
 
 
+def test_slow_writer_drops_and_says_so(python, tmp_path):
+    """The trace file drains at ~1 MB/s: the program must not wait for it;
+    events beyond the 1 MB of buffers are dropped, counted and reported."""
+    import threading
+    import time
+    fifo = str(tmp_path / "slow.ftt")
+    os.mkfifo(fifo)
+    saved = tmp_path / "saved.ftt"
+
+    def slow_reader():
+        with open(fifo, "rb") as src, open(saved, "wb") as dst:
+            while True:
+                block = src.read(64 * 1024)
+                if not block:
+                    return
+                dst.write(block)
+                time.sleep(0.05)
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    r = subprocess.run([python, os.path.join(TARGETS, "trace_flood.py"), PKG, fifo],
+                       capture_output=True, text=True, timeout=120)
+    reader.join(timeout=120)
+    assert r.returncode == 0, r.stderr
+    m = re.match(r"events (\d+) dropped (\d+) seconds ([\d.]+)", r.stdout)
+    assert m, r.stdout
+    events, dropped = int(m.group(1)), int(m.group(2))
+    assert dropped > 0 and events > 0, r.stdout
+    rc, _, err = run_frametap(FT, "trace", "--from", str(saved), "-o", str(tmp_path / "s.txt"))
+    assert rc == 0, err
+    assert "events were dropped because the writer fell behind" in err, err
+    assert "raise --buffer-mb" in err
+
+
 def test_counts_view(python, tmp_path):
     rc, _, err, path = trace(python, tmp_path, "--include", "*trace_known.py", out="t.counts.txt")
     assert rc == 0, err
