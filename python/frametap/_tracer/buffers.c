@@ -88,6 +88,9 @@ static void queue_chunk(struct ftt_thread *t)
         .seq = t->seq++, .ident = t->ident, .dropped = t->dropped,
     };
     c->next = NULL;
+#if defined(__x86_64__)
+    _mm_sfence();                 /* this thread's streamed records are visible */
+#endif
     if (ftt.full_tail)
         ftt.full_tail->next = c;
     else
