@@ -214,8 +214,8 @@ static void summary(const struct ft_trace *t, const struct trace_opts *o)
     }
     if (!events)
         events = t->nevents;
-    fprintf(stderr, "frametap: %llu events from %zu threads in %zu process%s", events,
-            t->nthreads, t->nprocs, t->nprocs == 1 ? "" : "es");
+    fprintf(stderr, "frametap: %llu events from %zu thread%s in %zu process%s", events,
+            t->nthreads, t->nthreads == 1 ? "" : "s", t->nprocs, t->nprocs == 1 ? "" : "es");
     for (int i = 0; i < o->noutputs; i++)
         fprintf(stderr, "%s %s", i ? "," : " ->", o->outputs[i]);
     fputc('\n', stderr);

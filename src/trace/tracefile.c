@@ -120,7 +120,18 @@ static void fit_clock(struct clock_fit *f, const unsigned char *data, size_t len
     }
 }
 
-static void read_record(struct ft_trace *t, struct ft_tproc *pr, uint32_t proc, uint32_t thread,
+/* The chunk being read; its thread is created when a record needs it, so
+ * the writer's closing chunk (tid 0, totals only) adds no thread. */
+struct chunk_ctx { uint32_t proc, tid; uint64_t ident; uint32_t thread; };
+
+static uint32_t ctx_thread(struct ft_trace *t, struct chunk_ctx *cx)
+{
+    if (cx->thread == UINT32_MAX)
+        cx->thread = thread_index(t, cx->proc, cx->tid, cx->ident);
+    return cx->thread;
+}
+
+static void read_record(struct ft_trace *t, struct ft_tproc *pr, struct chunk_ctx *cx,
                         const struct ft_trace_record *r, const unsigned char *payload)
 {
     unsigned kind = FT_REC_KIND(r);
@@ -143,8 +154,9 @@ static void read_record(struct ft_trace *t, struct ft_tproc *pr, uint32_t proc, 
     case FT_REC_THREAD:
         if (c > 8) {
             const char *s = str_in(payload + 8, payload + c);
+            uint32_t th = ctx_thread(t, cx);    /* may move t->threads */
             if (s && *s)
-                t->threads[thread].name = s;
+                t->threads[th].name = s;
         }
         break;                      /* also an event: "thread seen" */
     case FT_REC_STOP:
@@ -158,7 +170,7 @@ static void read_record(struct ft_trace *t, struct ft_tproc *pr, uint32_t proc, 
         if (kind == 0 || (kind > FT_REC_GC_STOP && kind < FT_REC_FIRST_BLOB) || kind > FT_REC_STOP)
             return;                 /* unknown kinds are skipped, not trusted */
     }
-    (void)proc;
+    uint32_t thread = ctx_thread(t, cx);
     FT_GROW(t->events, t->events_cap, t->nevents + 1);
     size_t at = t->nevents++;
     t->events[at] = (struct ft_tevent){
@@ -168,8 +180,8 @@ static void read_record(struct ft_trace *t, struct ft_tproc *pr, uint32_t proc, 
 }
 
 /* Records of one chunk; returns 0 or a reason. */
-static const char *read_chunk(struct ft_trace *t, struct ft_tproc *pr, uint32_t proc,
-                              uint32_t thread, const unsigned char *p, size_t n)
+static const char *read_chunk(struct ft_trace *t, struct ft_tproc *pr, struct chunk_ctx *cx,
+                              const unsigned char *p, size_t n)
 {
     size_t pos = 0;
     while (pos < n) {
@@ -187,7 +199,7 @@ static const char *read_chunk(struct ft_trace *t, struct ft_tproc *pr, uint32_t 
             payload = p + pos;
             pos += padded;
         }
-        read_record(t, pr, proc, thread, &r, payload);
+        read_record(t, pr, cx, &r, payload);
     }
     return NULL;
 }
@@ -225,11 +237,14 @@ int ft_trace_add_buffer(struct ft_trace *t, unsigned char *data, size_t len)
             return fail_file(pr, "no chunk marker", pos);
         if (ch.nbytes > FT_TRACE_MAX_CHUNK || ch.nbytes > len - pos - sizeof ch)
             return fail_file(pr, "a chunk longer than the file", pos);
-        uint32_t thread = thread_index(t, proc, ch.tid, ch.ident);
-        if (ch.dropped > t->threads[thread].dropped)
-            t->threads[thread].dropped = ch.dropped;
+        struct chunk_ctx cx = { proc, ch.tid, ch.ident, UINT32_MAX };
+        if (ch.dropped) {
+            uint32_t th = ctx_thread(t, &cx);     /* may move t->threads */
+            if (ch.dropped > t->threads[th].dropped)
+                t->threads[th].dropped = ch.dropped;
+        }
         pr = &t->procs[proc];
-        const char *why = read_chunk(t, pr, proc, thread, data + pos + sizeof ch, ch.nbytes);
+        const char *why = read_chunk(t, pr, &cx, data + pos + sizeof ch, ch.nbytes);
         if (why)
             return fail_file(pr, why, pos);
         pos += sizeof ch + ch.nbytes;
