@@ -236,7 +236,7 @@ void ftt_thread_set_name(struct ftt_thread *t)
         size_t n = name ? strlen(name) : 0;
         if (n > 200)
             n = 200;
-        char *p = ftt_emit_blob(t, FT_REC_THREAD, t->tid, 0, sizeof t->ident + n + 1);
+        char *p = ftt_emit_blob(t, FT_REC_THREAD, t->tid, sizeof t->ident + n + 1);
         if (p) {
             memcpy(p, &t->ident, sizeof t->ident);
             if (n)
@@ -281,7 +281,7 @@ void *ftt_reserve_slow(struct ftt_thread *t, size_t bytes)
     return r;
 }
 
-void *ftt_emit_blob(struct ftt_thread *t, unsigned kind, uint32_t a, uint32_t c, size_t len)
+void *ftt_emit_blob(struct ftt_thread *t, unsigned kind, uint32_t a, size_t len)
 {
     if (len > FT_TRACE_MAX_PAYLOAD)
         return NULL;
@@ -291,18 +291,17 @@ void *ftt_emit_blob(struct ftt_thread *t, unsigned kind, uint32_t a, uint32_t c,
         return NULL;
     r->ts = ftt_ticks();
     r->a = a;
-    (void)c;
     r->kind_c = FT_REC_MAKE(kind, len);
     unsigned char *payload = (unsigned char *)(r + 1);
     memset(payload + len, 0, padded - len);
     return payload;
 }
 
-void ftt_emit_strings(struct ftt_thread *t, unsigned kind, uint32_t a, uint32_t c,
+void ftt_emit_strings(struct ftt_thread *t, unsigned kind, uint32_t a,
                       const char *s1, const char *s2)
 {
     size_t n1 = strnlen(s1, 1024), n2 = s2 ? strnlen(s2, 4096) : 0;
-    char *p = ftt_emit_blob(t, kind, a, c, n1 + 1 + (s2 ? n2 + 1 : 0));
+    char *p = ftt_emit_blob(t, kind, a, n1 + 1 + (s2 ? n2 + 1 : 0));
     if (!p)
         return;
     memcpy(p, s1, n1);

@@ -85,7 +85,7 @@ static int write_def(struct ftt_thread *t, struct ftt_code *c, PyObject *code, P
         return -1;
     }
     size_t n = (size_t)PyBytes_GET_SIZE(blob);
-    void *p = ftt_emit_blob(t, FT_REC_CODE_DEF, c->id, 0, n);
+    void *p = ftt_emit_blob(t, FT_REC_CODE_DEF, c->id, n);
     if (p)
         memcpy(p, PyBytes_AS_STRING(blob), n);
     Py_DECREF(blob);
@@ -214,7 +214,7 @@ uint32_t ftt_func_id(struct ftt_thread *t, PyObject *f)
     t->in_hook++;
     func_name(f, name, sizeof name);
     t->in_hook--;
-    ftt_emit_strings(t, FT_REC_FUNC_DEF, s->id, 0, name, NULL);
+    ftt_emit_strings(t, FT_REC_FUNC_DEF, s->id, name, NULL);
     return s->id;
 }
 

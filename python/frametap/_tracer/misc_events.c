@@ -25,7 +25,7 @@ void ftt_emit_exception(struct ftt_thread *t, unsigned kind, uint32_t code_id,
                                 : PyType_Check(exc) ? (PyTypeObject *)exc : NULL) : NULL;
     const char *name = type ? type->tp_name : "?";
     size_t n = strnlen(name, 200);
-    char *p = ftt_emit_blob(t, kind, code_id, 0, 4 + n + 1);
+    char *p = ftt_emit_blob(t, kind, code_id, 4 + n + 1);
     if (!p)
         return;
     memcpy(p, &offset, 4);
@@ -63,12 +63,12 @@ static int audit_hook(const char *event, PyObject *args, void *data)
                 && PyTuple_GET_SIZE(args) > 0 && PyUnicode_Check(PyTuple_GET_ITEM(args, 0))) {
                 const char *m = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
                 if (m)
-                    ftt_emit_strings(t, FT_REC_IMPORT, 0, 0, m, NULL);
+                    ftt_emit_strings(t, FT_REC_IMPORT, 0, m, NULL);
             }
         } else if (ftt.opt.events & FT_EV_AUDIT) {
             char repr[1024];
             args_repr(args, repr, sizeof repr);
-            ftt_emit_strings(t, FT_REC_AUDIT, 0, 0, event, repr);
+            ftt_emit_strings(t, FT_REC_AUDIT, 0, event, repr);
         }
         t->in_hook--;
     }

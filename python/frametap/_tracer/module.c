@@ -67,7 +67,7 @@ static int emit_opnames(void)
     PyErr_Clear();
     Py_DECREF(names);
     struct ftt_thread *t = ftt_thread();
-    void *p = t ? ftt_emit_blob(t, FT_REC_OPNAMES, 0, 0, used) : NULL;
+    void *p = t ? ftt_emit_blob(t, FT_REC_OPNAMES, 0, used) : NULL;
     if (p)
         memcpy(p, buf, used);
     return 0;

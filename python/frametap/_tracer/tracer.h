@@ -192,9 +192,9 @@ static inline void ftt_emit(struct ftt_thread *t, unsigned kind, uint32_t a, uin
 }
 
 /* A record with a payload; returns the payload (len bytes) or NULL. */
-void *ftt_emit_blob(struct ftt_thread *t, unsigned kind, uint32_t a, uint32_t c, size_t len);
+void *ftt_emit_blob(struct ftt_thread *t, unsigned kind, uint32_t a, size_t len);
 /* Same, the payload being strings joined with their NULs. */
-void ftt_emit_strings(struct ftt_thread *t, unsigned kind, uint32_t a, uint32_t c,
+void ftt_emit_strings(struct ftt_thread *t, unsigned kind, uint32_t a,
                       const char *s1, const char *s2);
 
 /* codes.c */

@@ -152,7 +152,7 @@ void ftt_emit_opcode(struct ftt_thread *t, struct ftt_code *c, PyObject *code,
         .opcode = (uint16_t)(opcode_at(c, code, offset) & 0xffff), .nitems = shown,
         .depth = depth < 0 ? 0xffff : (uint16_t)(depth > 0xfffe ? 0xfffe : depth),
     };
-    unsigned char *p = ftt_emit_blob(t, FT_REC_OPCODE, c->id, 0, sizeof head + used);
+    unsigned char *p = ftt_emit_blob(t, FT_REC_OPCODE, c->id, sizeof head + used);
     if (!p)
         return;
     memcpy(p, &head, sizeof head);
