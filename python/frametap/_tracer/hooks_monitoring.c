@@ -141,7 +141,7 @@ static PyObject *on_c(PyObject *const *args, unsigned kind)
     struct ftt_thread *t = ftt_thread();
     if (!t || t->in_hook || is_python_callable(args[2]))
         Py_RETURN_NONE;
-    if (ftt.opt.within && t->within_depth < 0)
+    if (ftt_outside_within(t))
         Py_RETURN_NONE;
     uint32_t id = ftt_func_id(t, args[2]);
     if (id)

@@ -153,7 +153,7 @@ static int prof_hook(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
         }
         return 0;
     }
-    if (!(ftt.opt.events & FT_EV_C) || (ftt.opt.within && t->within_depth < 0))
+    if (!(ftt.opt.events & FT_EV_C) || ftt_outside_within(t))
         return 0;
     uint32_t id = ftt_func_id(t, arg);
     unsigned kind = what == PyTrace_C_CALL ? FT_REC_C_CALL

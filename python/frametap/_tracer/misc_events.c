@@ -56,7 +56,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         return 0;
     SAVE_ERROR;                      /* never disturb a pending error */
     struct ftt_thread *t = ftt_thread();
-    if (t && !t->in_hook && !(ftt.opt.within && t->within_depth < 0)) {
+    if (t && !t->in_hook && !ftt_outside_within(t)) {
         t->in_hook++;
         if (strcmp(event, "import") == 0) {
             if ((ftt.opt.events & FT_EV_IMPORT) && args && PyTuple_Check(args)
@@ -94,7 +94,7 @@ static PyObject *on_gc(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!ftt.active || nargs < 2 || !(ftt.opt.events & FT_EV_GC))
         Py_RETURN_NONE;
     struct ftt_thread *t = ftt_thread();
-    if (!t || t->in_hook || !PyUnicode_Check(args[0]) || (ftt.opt.within && t->within_depth < 0))
+    if (!t || t->in_hook || !PyUnicode_Check(args[0]) || ftt_outside_within(t))
         Py_RETURN_NONE;
     if (PyUnicode_CompareWithASCIIString(args[0], "start") == 0)
         ftt_emit(t, FT_REC_GC_START, 0, (uint32_t)info_long(args[1], "generation"));

@@ -216,7 +216,22 @@ static inline struct ftt_code *ftt_code(struct ftt_thread *t, PyObject *code, Py
     return ftt_code_slow(t, code, globals);
 }
 
-/* filter.c: should a Python frame event be recorded? Keeps depth. */
+/* --within given, and no call to it is on this thread's stack now. */
+static inline int ftt_outside_within(const struct ftt_thread *t)
+{
+    return ftt.opt.within && t->within_depth < 0;
+}
+
+/* Deeper than --max-depth (counted from the --within call when given)? */
+static inline int ftt_too_deep(const struct ftt_thread *t)
+{
+    if (!ftt.opt.max_depth)
+        return 0;
+    int rel = ftt.opt.within ? t->depth - t->within_depth + 1 : t->depth;
+    return rel > ftt.opt.max_depth;
+}
+
+/* Should a Python frame event be recorded? Keeps the depth count. */
 static inline int ftt_enter(struct ftt_thread *t, const struct ftt_code *c)
 {
     t->depth++;
@@ -227,23 +242,18 @@ static inline int ftt_enter(struct ftt_thread *t, const struct ftt_code *c)
             t->within_depth = t->depth;
         }
     }
-    if (ftt.opt.max_depth) {
-        int rel = ftt.opt.within ? t->depth - t->within_depth + 1 : t->depth;
-        if (rel > ftt.opt.max_depth)
-            return 0;
-    }
+    if (ftt_too_deep(t))
+        return 0;
     return !(c->flags & FTT_CODE_EXCLUDED);
 }
 
 static inline int ftt_leave(struct ftt_thread *t, const struct ftt_code *c)
 {
     int record = 1;
-    if (ftt.opt.within && t->within_depth < 0)
+    if (ftt_outside_within(t))
         record = 0;
-    if (record && ftt.opt.max_depth) {
-        int rel = ftt.opt.within ? t->depth - t->within_depth + 1 : t->depth;
-        record = rel <= ftt.opt.max_depth;
-    }
+    if (record && ftt_too_deep(t))
+        record = 0;
     if (t->depth == t->within_depth)
         t->within_depth = -1;
     if (t->depth > 0)
@@ -254,13 +264,8 @@ static inline int ftt_leave(struct ftt_thread *t, const struct ftt_code *c)
 /* Inside the current frame (lines, opcodes, exceptions). */
 static inline int ftt_inside(struct ftt_thread *t, const struct ftt_code *c)
 {
-    if (ftt.opt.within && t->within_depth < 0)
+    if (ftt_outside_within(t) || ftt_too_deep(t))
         return 0;
-    if (ftt.opt.max_depth) {
-        int rel = ftt.opt.within ? t->depth - t->within_depth + 1 : t->depth;
-        if (rel > ftt.opt.max_depth)
-            return 0;
-    }
     return !(c->flags & FTT_CODE_EXCLUDED);
 }
 
