@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     c0 = cpu_seconds();
     for (long i = 0; i < iterations; i++) {
         t.frames = NULL;
-        if (ft_fastread_stack(&s.reader, fast, &t, (uint64_t)i, 100) < 0 || t.error[0])
+        if (ft_fastread_stack(&s.reader, fast, &t) < 0 || t.error[0])
             fast_errors++;
         free(t.frames);
     }

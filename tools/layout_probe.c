@@ -48,6 +48,9 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
     o->interp_gil_locked = OFF(PyInterpreterState, _gil.locked);
     o->interp_gil_holder = OFF(PyInterpreterState, _gil.last_holder);
 #endif
+#if PY_VERSION_HEX >= 0x030E0000
+    o->interp_code_generation = OFF(PyInterpreterState, _code_object_generation);
+#endif
     o->interp_next = OFF(PyInterpreterState, next);
     o->interp_id = OFF(PyInterpreterState, id);
 #if PY_VERSION_HEX >= 0x03090000
@@ -65,7 +68,10 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
     o->tstate_native_thread_id = OFF(PyThreadState, native_thread_id);
     o->tstate_datastack_chunk = OFF(PyThreadState, datastack_chunk);
     o->tstate_datastack_top = OFF(PyThreadState, datastack_top);
+    o->tstate_datastack_limit = OFF(PyThreadState, datastack_limit);
+    o->stackchunk_previous = OFF(_PyStackChunk, previous);
     o->stackchunk_size = OFF(_PyStackChunk, size);
+    o->stackchunk_top = OFF(_PyStackChunk, top);
     o->stackchunk_data = OFF(_PyStackChunk, data);
 #endif
 }
@@ -78,6 +84,13 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
     o->pyframe_code = OFF(PyFrameObject, f_code);
     o->pyframe_lasti = OFF(PyFrameObject, f_lasti);
     c->lasti_unit = PY_VERSION_HEX >= 0x030A0000 ? 2 : 1;
+#  if PY_VERSION_HEX >= 0x030A0000
+    o->pyframe_state = OFF(PyFrameObject, f_state);
+    c->pyframe_running = (uint64_t)(uint8_t)FRAME_EXECUTING;
+#  else
+    o->pyframe_state = OFF(PyFrameObject, f_executing);
+    c->pyframe_running = 1;
+#  endif
 #else
 #  if PY_VERSION_HEX < 0x030D0000
     o->tstate_cframe = OFF(PyThreadState, cframe);
@@ -94,6 +107,7 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
 #  endif
     o->iframe_size = sizeof(_PyInterpreterFrame);
     c->generator_owner = FRAME_OWNED_BY_GENERATOR;
+    c->thread_owner = FRAME_OWNED_BY_THREAD;
     o->iframe_previous = OFF(_PyInterpreterFrame, previous);
     o->iframe_owner = OFF(_PyInterpreterFrame, owner);
     o->iframe_localsplus = OFF(_PyInterpreterFrame, localsplus);
@@ -113,6 +127,9 @@ static void fill_objects(struct ft_offsets *o)
     o->code_name = OFF(PyCodeObject, co_name);
     o->code_firstlineno = OFF(PyCodeObject, co_firstlineno);
     o->code_flags = OFF(PyCodeObject, co_flags);
+#if PY_VERSION_HEX >= 0x030C0000
+    o->code_version = OFF(PyCodeObject, co_version);
+#endif
 #if PY_VERSION_HEX >= 0x030B0000
     o->code_qualname = OFF(PyCodeObject, co_qualname);
     o->code_code_adaptive = OFF(PyCodeObject, co_code_adaptive);
@@ -124,6 +141,7 @@ static void fill_objects(struct ft_offsets *o)
 #else
     o->code_linetable = OFF(PyCodeObject, co_lnotab);
 #endif
+    o->ob_refcnt = OFF(PyObject, ob_refcnt);
     o->ob_type = OFF(PyObject, ob_type);
     o->type_name = OFF(PyTypeObject, tp_name);
     o->unicode_state = OFF(PyASCIIObject, state);
@@ -178,6 +196,9 @@ static void fill_debug_descriptor(struct ft_offsets *d)
     d->interp_threads_head = DBG(interpreter_state.threads_head);
     d->interp_gil_locked = DBG(interpreter_state.gil_runtime_state_locked);
     d->interp_gil_holder = DBG(interpreter_state.gil_runtime_state_holder);
+#  if PY_VERSION_HEX >= 0x030E0000
+    d->interp_code_generation = DBG(interpreter_state.code_object_generation);
+#  endif
     d->tstate_next = DBG(thread_state.next);
     d->tstate_interp = DBG(thread_state.interp);
     d->tstate_current_frame = DBG(thread_state.current_frame);

@@ -9,6 +9,7 @@
 #include "../target/procfs.h"
 #include "../util/error.h"
 #include "commands.h"
+#include "options.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,11 +26,7 @@
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+#define GROUPS (FT_OPTS_SAMPLING | FT_OPTS_DURATION | FT_OPTS_PID)
 
 static void record_help(FILE *f)
 {
@@ -38,21 +35,18 @@ static void record_help(FILE *f)
         "       frametap record [options] -- COMMAND [ARGS...]\n\n"
         "Samples the Python stacks of a running process (or of COMMAND, started by\n"
         "frametap) until it exits, --duration ends, or Ctrl-C; then writes a profile.\n\n"
-        "options:\n"
-        "  -r, --rate HZ          samples per second (default 100)\n"
-        "  -d, --duration S       stop after S seconds (default: until exit or Ctrl-C)\n"
+        "options:\n");
+    ft_opts_help(f, GROUPS);
+    fprintf(f,
         "  -o, --output FILE      where to write (default frametap-PID.svg); give it\n"
         "                         several times to write several formats at once\n"
         "  -f, --format FMT       svg, speedscope, collapsed, pprof or chrome\n"
         "                         (default: from each file's extension, else svg):\n"
         "                         .svg .json .speedscope.json .txt .collapsed .folded\n"
         "                         .pb.gz .pprof .trace.json .chrome.json\n"
-        "  -m, --mode MODE        cpu: threads on a CPU (default); wall: all threads;\n"
-        "                         gil: the thread holding the GIL\n"
         "  -t, --threads          one root per thread in the output\n"
         "  -s, --subprocesses     also sample child processes that run Python\n"
         "                         (multiprocessing workers, subprocess calls)\n"
-        "  -b, --blocking         pause the process for each sample (consistent, slower)\n"
         "  -h, --help             this text\n\n"
         "examples:\n"
         "  frametap record -o profile.svg 1234\n"
@@ -64,83 +58,64 @@ static void record_help(FILE *f)
 #define MAX_OUTPUTS 8
 
 struct record_opts {
-    double rate, duration;
+    struct ft_run_opts run;
     const char *outputs[MAX_OUTPUTS];
     int noutputs;
     int have_format;
     enum ft_format format;
-    enum ft_sample_mode mode;
-    int per_thread, blocking, subprocesses;
-    int pid;
-    char **command;
+    int per_thread, subprocesses;
 };
 
-static int parse_mode(const char *s, enum ft_sample_mode *m)
+static int own_option(int c, struct record_opts *o)
 {
-    if (ft_sample_mode_parse(s, m) == 0)
+    switch (c) {
+    case 'o':
+        if (o->noutputs == MAX_OUTPUTS) {
+            fprintf(stderr, "frametap record: at most %d --output files\n", MAX_OUTPUTS);
+            return -1;
+        }
+        o->outputs[o->noutputs++] = optarg;
         return 0;
-    fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", s);
-    return -1;
-}
-
-static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "frametap: %s takes a number from %g to %g, not '%s'\n", opt, lo, hi, s);
-        return -1;
+    case 'f':
+        if (ft_format_parse(optarg, &o->format) < 0) {
+            fprintf(stderr, "frametap record: --format takes svg, speedscope, collapsed, pprof or "
+                    "chrome, not '%s'\n", optarg);
+            return -1;
+        }
+        o->have_format = 1;
+        return 0;
+    case 't': o->per_thread = 1; return 0;
+    case 's': o->subprocesses = 1; return 0;
+    case 'h': record_help(stdout); return 1;
     }
-    *out = v;
-    return 0;
+    return 2;
 }
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-    static const struct option longopts[] = {
-        {"rate", required_argument, 0, 'r'},   {"duration", required_argument, 0, 'd'},
+    static const struct option own[] = {
         {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
-        {"mode", required_argument, 0, 'm'},   {"threads", no_argument, 0, 't'},
-        {"blocking", no_argument, 0, 'b'},     {"help", no_argument, 0, 'h'},
-        {"subprocesses", no_argument, 0, 's'},
-        {0, 0, 0, 0},
+        {"threads", no_argument, 0, 't'},      {"subprocesses", no_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
     };
+    struct ft_optparser p;
     memset(o, 0, sizeof *o);
-    o->rate = 100;
-    optind = 1;
-    opterr = 0;
+    ft_opts_defaults(&o->run);
+    ft_opts_init(&p, "record", GROUPS, own, "o:f:tsh");
     int c;
-    while ((c = getopt_long(argc, argv, "+r:d:o:f:m:tbsh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': if (parse_number("--rate", optarg, 1, 1000000, &o->rate) < 0) return -1; break;
-        case 'd': if (parse_number("--duration", optarg, 0.001, 1e7, &o->duration) < 0) return -1; break;
-        case 'o':
-            if (o->noutputs == MAX_OUTPUTS) {
-                fprintf(stderr, "frametap: at most %d --output files\n", MAX_OUTPUTS);
-                return -1;
-            }
-            o->outputs[o->noutputs++] = optarg;
-            break;
-        case 'f':
-            if (ft_format_parse(optarg, &o->format) < 0) {
-                fprintf(stderr, "frametap: --format takes svg, speedscope, collapsed, pprof or "
-                        "chrome, not '%s'\n", optarg);
-                return -1;
-            }
-            o->have_format = 1;
-            break;
-        case 'm': if (parse_mode(optarg, &o->mode) < 0) return -1; break;
-        case 't': o->per_thread = 1; break;
-        case 'b': o->blocking = 1; break;
-        case 's': o->subprocesses = 1; break;
-        case 'h': record_help(stdout); return 1;
-        default:
-            fprintf(stderr, "frametap: unknown or incomplete option '%s' for record "
-                    "(see 'frametap record --help')\n", argv[optind - 1]);
+    while ((c = ft_opts_next(&p, argc, argv)) != -1) {
+        int rc = ft_opts_shared(&p, c, optarg, &o->run);
+        if (rc < 0)
             return -1;
-        }
+        if (rc == 1)
+            continue;
+        rc = own_option(c, o);
+        if (rc == 2)
+            return ft_opts_unknown(&p, argv);
+        if (rc)
+            return rc;
     }
-    return ft_parse_target("record", argc, argv, &o->pid, &o->command);
+    return ft_opts_target(&p, argc, argv, &o->run);
 }
 
 struct run_state {
@@ -194,12 +169,12 @@ static void sleep_until(uint64_t t)
 static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_t child,
                        int *child_status, struct run_state *st)
 {
-    uint64_t interval = (uint64_t)(1e9 / o->rate);
+    uint64_t interval = (uint64_t)(1e9 / o->run.rate);
     uint64_t next = ft_now_ns(), seed = next | 1;
     st->start = next;
     while (!stop_requested) {
         uint64_t now = ft_now_ns();
-        if (o->duration > 0 && (double)(now - st->start) >= o->duration * 1e9)
+        if (o->run.duration > 0 && (double)(now - st->start) >= o->run.duration * 1e9)
             break;
         int rc = ft_procset_round(set, now);
         if (rc > 0)
@@ -224,9 +199,9 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
     double secs = (double)(ft_now_ns() - st->start) / 1e9;
     fprintf(stderr, "frametap: %.2f s, %llu samples (%.1f rounds/s of %.0f requested), "
             "%.2f%% errors, %zu threads in %zu process%s, mode %s\n",
-            secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0, o->rate,
+            secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0, o->run.rate,
             samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
-            set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->mode));
+            set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode));
 }
 
 static enum ft_format format_for(const struct record_opts *o, const char *path)
@@ -254,11 +229,11 @@ static int finish(struct ft_procset *set, struct record_opts *o, struct run_stat
         snprintf(default_path, sizeof default_path, "frametap-%d.svg", pid);
         o->outputs[o->noutputs++] = default_path;
     }
-    if (o->command)
-        snprintf(title, sizeof title, "%s (pid %d)", o->command[0], pid);
+    if (o->run.command)
+        snprintf(title, sizeof title, "%s (pid %d)", o->run.command[0], pid);
     else
         snprintf(title, sizeof title, "%s (pid %d)", set->v[0]->session.proc.comm, pid);
-    struct ft_write_opts wo = {o->per_thread, title, ft_sample_mode_name(o->mode), (uint64_t)(1e9 / o->rate)};
+    struct ft_write_opts wo = {o->per_thread, title, ft_sample_mode_name(o->run.sample.mode), (uint64_t)(1e9 / o->run.rate)};
     status_line(set, st, ft_now_ns(), 1);
     summary(set, o, st);
     for (int i = 0; i < o->noutputs; i++) {
@@ -270,36 +245,25 @@ static int finish(struct ft_procset *set, struct record_opts *o, struct run_stat
     return 0;
 }
 
-static void install_handlers(void)
-{
-    /* The default 50 us timer slack would cap sampling near 10 kHz. */
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 int ft_cmd_record(int argc, char **argv)
 {
     struct record_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : FT_E_USAGE;
-    install_handlers();
+    ft_stop_on_signals(&stop_requested);
     ft_error_clear();
     pid_t child = 0;
     int child_status = 0;
     struct ft_session ses;
-    if (ft_attach_or_launch(&ses, o.pid, o.command, &child) < 0)
-        return ft_report_error_for(o.pid ? o.pid : (int)child);
-    int pid = o.command ? (int)child : o.pid;
+    if (ft_attach_or_launch(&ses, o.run.pid, o.run.command, &child) < 0)
+        return ft_report_error_for(o.run.pid ? o.run.pid : (int)child);
+    int pid = o.run.command ? (int)child : o.run.pid;
     struct ft_profile prof;
     struct ft_procset set;
     ft_profile_init(&prof, wants_timeline(&o));
     struct run_state st = {0, 0, isatty(2)};
-    if (ft_procset_init(&set, &ses, &prof, o.mode, o.blocking, o.subprocesses) < 0) {
+    if (ft_procset_init(&set, &ses, &prof, &o.run.sample, o.subprocesses) < 0) {
         ft_session_close(&ses);
         ft_profile_free(&prof);
         return ft_report_error();

@@ -10,6 +10,7 @@
 #include "../util/error.h"
 #include "../util/strbuf.h"
 #include "commands.h"
+#include "options.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -26,11 +27,8 @@
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+
+#define GROUPS (FT_OPTS_SAMPLING | FT_OPTS_DURATION | FT_OPTS_PID)
 
 static void top_help(FILE *f)
 {
@@ -38,10 +36,10 @@ static void top_help(FILE *f)
         "usage: frametap top [options] PID\n"
         "       frametap top [options] -- COMMAND [ARGS...]\n\n"
         "A live table of the functions a Python process spends its time in.\n\n"
-        "options:\n"
-        "  -r, --rate HZ      samples per second (default 100)\n"
-        "  -m, --mode MODE    cpu (default), wall or gil: which threads are sampled\n"
-        "  -h, --help         this text\n\n"
+        "options:\n");
+    ft_opts_help(f, GROUPS);
+    fprintf(f,
+        "  -h, --help             this text\n\n"
         "keys:\n"
         "  1 2 3 4 5   sort by %%Own, %%Total, OwnTime, TotalTime, Function\n"
         "  l           toggle function / line aggregation\n"
@@ -49,54 +47,31 @@ static void top_help(FILE *f)
         "  space       pause / resume        r  reset counts       q  quit\n");
 }
 
-struct top_opts {
-    double rate;
-    enum ft_sample_mode mode;
-    int pid;
-    char **command;
-};
-
 struct view {
     enum ft_top_sort sort;
     int by_line, paused;
     int64_t thread;          /* index into profile threads, -1 for all */
 };
 
-static int parse_args(int argc, char **argv, struct top_opts *o)
+static int parse_args(int argc, char **argv, struct ft_run_opts *o)
 {
-    static const struct option longopts[] = {
-        {"rate", required_argument, 0, 'r'}, {"mode", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->rate = 100;
-    optind = 1;
-    opterr = 0;
+    static const struct option own[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    struct ft_optparser p;
+    ft_opts_defaults(o);
+    ft_opts_init(&p, "top", GROUPS, own, "h");
     int c;
-    while ((c = getopt_long(argc, argv, "+r:m:h", longopts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'r':
-            o->rate = strtod(optarg, &end);
-            if (*end || !(o->rate >= 1 && o->rate <= 100000)) {
-                fprintf(stderr, "frametap: --rate takes a number from 1 to 100000, not '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case 'm':
-            if (ft_sample_mode_parse(optarg, &o->mode) < 0) {
-                fprintf(stderr, "frametap: --mode takes cpu, wall or gil, not '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case 'h': top_help(stdout); return 1;
-        default:
-            fprintf(stderr, "frametap: unknown or incomplete option '%s' for top "
-                    "(see 'frametap top --help')\n", argv[optind - 1]);
+    while ((c = ft_opts_next(&p, argc, argv)) != -1) {
+        int rc = ft_opts_shared(&p, c, optarg, o);
+        if (rc < 0)
             return -1;
-        }
+        if (rc == 1)
+            continue;
+        if (c != 'h')
+            return ft_opts_unknown(&p, argv);
+        top_help(stdout);
+        return 1;
     }
-    return ft_parse_target("top", argc, argv, &o->pid, &o->command);
+    return ft_opts_target(&p, argc, argv, o);
 }
 
 static const char *sort_names[] = {"%Own", "%Total", "OwnTime", "TotalTime", "Function"};
@@ -184,13 +159,15 @@ static int on_key(int ch, struct view *v, struct ft_sampler *s)
     return 0;
 }
 
-static void run(struct ft_sampler *s, const struct top_opts *o, pid_t child)
+static void run(struct ft_sampler *s, const struct ft_run_opts *o, pid_t child)
 {
     struct view v = {FT_SORT_OWN_PCT, 0, 0, -1};
     uint64_t interval = (uint64_t)(1e9 / o->rate), start = ft_now_ns(), next = start, redraw = 0;
     int status;
     while (!stop_requested) {
         uint64_t now = ft_now_ns();
+        if (o->duration > 0 && (double)(now - start) >= o->duration * 1e9)
+            break;
         if (!v.paused && ft_sampler_round(s, now) < 0)
             break;
         if (child > 0 && waitpid(child, &status, WNOHANG) == child)
@@ -217,7 +194,7 @@ static void run(struct ft_sampler *s, const struct top_opts *o, pid_t child)
 
 int ft_cmd_top(int argc, char **argv)
 {
-    struct top_opts o;
+    struct ft_run_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc > 0 ? 0 : FT_E_USAGE;
@@ -225,8 +202,7 @@ int ft_cmd_top(int argc, char **argv)
         fprintf(stderr, "frametap: top needs a terminal; use 'frametap record' to write a profile\n");
         return FT_E_USAGE;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    ft_stop_on_signals(&stop_requested);
     ft_error_clear();
     pid_t child = 0;
     struct ft_session ses;
@@ -235,7 +211,7 @@ int ft_cmd_top(int argc, char **argv)
     struct ft_profile prof;
     struct ft_sampler s;
     ft_profile_init(&prof, 0);
-    if (ft_sampler_init(&s, &ses, &prof, o.mode, 0) < 0) {
+    if (ft_sampler_init(&s, &ses, &prof, &o.sample) < 0) {
         ft_session_close(&ses);
         return ft_report_error();
     }

@@ -10,6 +10,7 @@
 #include "../trace/trace_output.h"
 #include "../util/error.h"
 #include "commands.h"
+#include "options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,15 +101,14 @@ static int parse_events(const char *list, unsigned *out)
 
 static int parse_long(const char *s, long lo, long hi, const char *what, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) {
-        fprintf(stderr, "frametap trace: %s must be a number from %ld to %ld, not '%s'\n",
-                what, lo, hi, s);
+    double v;
+    if (ft_opts_number("trace", what, s, (double)lo, (double)hi, &v) < 0)
+        return -1;
+    if (v != (double)(long)v) {
+        fprintf(stderr, "frametap trace: %s takes a whole number, not '%s'\n", what, s);
         return -1;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
@@ -125,6 +125,7 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
     *o = (struct trace_opts){ .events = FT_EV_DEFAULT, .buffer_mb = 64 };
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
@@ -161,7 +162,10 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
         case 'F': o->from = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        default:
+            fprintf(stderr, "frametap trace: unknown or incomplete option '%s' (see 'frametap "
+                    "trace --help')\n", argv[optind - 1]);
+            return -1;
         }
     }
     return optind;

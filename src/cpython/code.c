@@ -163,6 +163,7 @@ static void key_of(const struct ft_offsets *o, const unsigned char *head, size_t
     key[3] = ft_u64_in(head, n, o->code_filename);
     key[4] = ft_u64_in(head, n, o->code_linetable);
     key[5] = (uint64_t)(uint32_t)ft_i32_in(head, n, o->code_firstlineno);
+    key[6] = o->code_version == FT_ABSENT ? 0 : (uint64_t)(uint32_t)ft_i32_in(head, n, o->code_version);
 }
 
 /* Bytecode length: Py_SIZE(code) code units in 3.11+, len(co_code) before. */
@@ -178,6 +179,58 @@ static int code_length(struct ft_reader *r, const unsigned char *head, size_t n,
         return -1;
     e->code_bytes = (int64_t)len;
     return 0;
+}
+
+/* Size of the str or bytes object at addr (head and data), from its head. */
+static int object_size(struct ft_reader *r, uint64_t addr, int is_bytes, uint64_t *size)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    const struct ft_consts *k = &r->layout->c;
+    if (is_bytes) {
+        uint64_t len;
+        if (ft_read_u64(r->proc, addr + o->bytes_size, &len) < 0)
+            return -1;
+        *size = o->bytes_sval + len;
+        return 0;
+    }
+    unsigned char head[128];
+    size_t hsize = o->unicode_compact_size < sizeof head ? (size_t)o->unicode_compact_size : sizeof head;
+    if (ft_proc_read(r->proc, addr, head, hsize) < 0)
+        return -1;
+    uint32_t state = (uint32_t)ft_i32_in(head, hsize, o->unicode_state);
+    uint64_t length = ft_u64_in(head, hsize, o->unicode_length);
+    uint64_t kind = (state >> k->state_kind_shift) & k->state_kind_mask;
+    int ascii = (state >> k->state_ascii_bit) & 1;
+    *size = (ascii ? o->unicode_ascii_size : o->unicode_compact_size) +
+            (length < FT_STR_CHECK_MAX ? length : FT_STR_CHECK_MAX) * (kind ? kind : 1);
+    return 0;
+}
+
+/* 3.8-3.11: keeps the bytes of the objects the names and lines came from. */
+static int remember_content(struct ft_reader *r, struct ft_code *e)
+{
+    const uint64_t addrs[FT_CODE_NSTR] = {e->key[1], e->key[2] != e->key[1] ? e->key[2] : 0,
+                                          e->key[3], e->key[4]};
+    for (int i = 0; i < FT_CODE_NSTR; i++) {
+        uint64_t size;
+        struct ft_code_str *s = &e->strs[i];
+        if (!addrs[i])
+            continue;
+        if (object_size(r, addrs[i], i == 3, &size) < 0)
+            return -1;
+        s->addr = addrs[i];
+        s->len = size < FT_STR_CHECK_MAX ? (uint32_t)size : FT_STR_CHECK_MAX;
+        if (ft_proc_read(r->proc, s->addr, s->bytes, s->len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ft_code_str_same(const struct ft_code *e, int i, const unsigned char *again)
+{
+    const struct ft_code_str *s = &e->strs[i];
+    size_t skip = sizeof(uint64_t); /* ob_refcnt */
+    return s->len <= skip || memcmp(s->bytes + skip, again + skip, s->len - skip) == 0;
 }
 
 static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned char *head,
@@ -196,7 +249,8 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     e->filename = read_str_dup(r, key[3]);
     e->qualname = key[2] ? read_str_dup(r, key[2]) : (e->name ? strdup(e->name) : NULL);
     if (!e->name || !e->filename || !e->qualname || read_linetable(r, key[4], e) < 0 ||
-        code_length(r, head, n, e) < 0 || e->code_bytes < 0 || e->code_bytes > (1 << 28)) {
+        code_length(r, head, n, e) < 0 || e->code_bytes < 0 || e->code_bytes > (1 << 28) ||
+        (r->check == FT_CHECK_CONTENT && remember_content(r, e) < 0)) {
         code_free(e);
         return NULL;
     }
@@ -208,16 +262,9 @@ size_t ft_code_head_size(const struct ft_layout *l)
     return l->off.code_size < HEAD_MAX ? (size_t)l->off.code_size : HEAD_MAX;
 }
 
-struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr,
-                                        const unsigned char *head, size_t n)
+static struct ft_code *decode_into_slot(struct ft_reader *r, struct ft_code **slot, uint64_t addr,
+                                        const unsigned char *head, size_t n, const uint64_t *key)
 {
-    const struct ft_offsets *o = &r->layout->off;
-    uint64_t key[6];
-    key_of(o, head, n, key);
-    r->lookups++;
-    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, addr)];
-    if (*slot && (*slot)->addr == addr && memcmp((*slot)->key, key, sizeof key) == 0)
-        return *slot;
     if (!is_code_type(r, key[0])) {
         ft_fail(FT_E_CORRUPT, "object at 0x%llx is not a code object", (unsigned long long)addr);
         return NULL;
@@ -232,13 +279,70 @@ struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr,
     return e;
 }
 
+struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr, const unsigned char *head,
+                                  size_t n, int *needs_content)
+{
+    uint64_t key[FT_CODE_KEY];
+    key_of(&r->layout->off, head, n, key);
+    r->lookups++;
+    *needs_content = 0;
+    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, addr)];
+    if (*slot && (*slot)->addr == addr && memcmp((*slot)->key, key, sizeof key) == 0) {
+        *needs_content = r->check == FT_CHECK_CONTENT;
+        return *slot;
+    }
+    return decode_into_slot(r, slot, addr, head, n, key);
+}
+
+struct ft_code *ft_code_redecode(struct ft_reader *r, struct ft_code *e, const unsigned char *head,
+                                 size_t n)
+{
+    uint64_t key[FT_CODE_KEY];
+    key_of(&r->layout->off, head, n, key);
+    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, e->addr)];
+    if (*slot != e)
+        return NULL;
+    return decode_into_slot(r, slot, e->addr, head, n, key);
+}
+
+/* Reads the objects a cached entry was decoded from and compares them. */
+static int content_same(struct ft_reader *r, const struct ft_code *e)
+{
+    unsigned char again[FT_CODE_NSTR][FT_STR_CHECK_MAX];
+    for (int i = 0; i < FT_CODE_NSTR; i++)
+        if (e->strs[i].addr && (ft_proc_read(r->proc, e->strs[i].addr, again[i], e->strs[i].len) < 0 ||
+                                !ft_code_str_same(e, i, again[i])))
+            return 0;
+    return 1;
+}
+
+void ft_reader_init(struct ft_reader *r)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    ft_ev_layout_init(&r->ev_layout, o);
+    /* A frame that returned and was called again between two copies is
+     * invisible in them when popped frames keep their code and links
+     * (3.8-3.13); a third copy makes that take two exact repeats. 3.14+
+     * clears a popped frame's code, so any copy shows a dead frame. */
+    r->sandwich_layers = r->layout->c.stackref_tag_bits ? 2 : 4;
+    r->check = o->interp_code_generation != FT_ABSENT ? FT_CHECK_GENERATION
+             : o->code_version != FT_ABSENT          ? FT_CHECK_VERSION
+                                                     : FT_CHECK_CONTENT;
+}
+
 struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
 {
     unsigned char head[HEAD_MAX];
     size_t n = ft_code_head_size(r->layout);
+    int content;
     if (!addr || ft_proc_read(r->proc, addr, head, n) < 0)
         return NULL;
-    return ft_code_from_head(r, addr, head, n);
+    struct ft_code *e = ft_code_from_head(r, addr, head, n, &content);
+    if (e && content && !content_same(r, e)) {
+        ft_error_clear();
+        e = ft_code_redecode(r, e, head, n);
+    }
+    return e;
 }
 
 int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset)

@@ -1,8 +1,27 @@
 /*
- * fastread.c - speculative stack reads for sampling (see fastread.h).
- * A wrong guess costs one more read, never a wrong frame: everything read
- * speculatively is accepted only if the fresh thread state vouches for it,
- * and then goes through the same walkers and checks as any other read.
+ * fastread.c - stack reads of a running thread that are either consistent
+ * or reported as torn (see fastread.h), in one syscall when the guess of
+ * where the frames are holds.
+ *
+ * One process_vm_readv, laid out as a sandwich:
+ *
+ *   P1  the places the frames were last found: the data-stack window and
+ *       older chunks (3.11+), frames living elsewhere, or (3.8-3.10) the
+ *       frame objects
+ *   T   the thread state (3.11-3.12: and the current frame behind its C
+ *       frame): where the stack is *now*
+ *   P2  the same places again, in reverse order
+ *   N   (3.14+) the interpreter's code generation
+ *   K   heads of the code objects last seen, and (3.8-3.11) their names,
+ *       file names and line tables
+ *
+ * The stack is walked from T's innermost frame through P1 only. Every
+ * byte the walk relied on must read the same in P2 (evidence.c). P1 was
+ * copied before T and P2 after, so the frames held those bytes at the
+ * moment of T: the stack is the thread's stack at that moment, up to a
+ * change undone exactly within the few hundred nanoseconds between the
+ * copies. A walk that needs memory outside the places learns the places
+ * again (stack.c, plain reads that are never shown) and reads once more.
  */
 #include "fastread.h"
 
@@ -13,24 +32,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLACK 1024                 /* bytes read past the last top: room to grow */
-#define MAX_GUESS_FRAMES 256       /* 3.8-3.10: frames guessed per read */
-#define TSTATE_MAX 1024
+#define SLACK 1024                 /* bytes copied past the top: room to grow */
+#define MAX_FRAME_PLACES 48        /* frames outside the chunks kept as places */
+#define MAX_GUESS_CODES 64         /* code heads read along */
+#define MAX_GUESS_STRS (MAX_GUESS_CODES * FT_CODE_NSTR)
+#define MAX_IOV (3 * VIEW_MAX + 24 + MAX_GUESS_CODES + MAX_GUESS_STRS)
+#define ATTEMPTS 3                 /* sandwiches per read before giving up on a guess */
 
 struct ft_fastread {
-    /* 3.11+: the data-stack window read last time */
-    uint64_t chunk, chunk_end, base;
-    size_t len;
-    uint64_t cframe;               /* 3.11-3.12 */
-    uint64_t extra[WINDOW_EXTRAS]; /* frames outside the chunk, read along */
-    size_t nextra;
-    /* 3.8-3.10: the frame chain seen last time */
-    uint64_t frames[MAX_GUESS_FRAMES];
-    size_t nframes;
+    int have_places;
+    struct ft_stack_places places;
+    uint64_t used[VIEW_MAX];       /* read number a place was last walked through */
+    uint64_t reads;
+    uint64_t codes[MAX_GUESS_CODES];
+    size_t ncodes;
+    uint64_t strs[MAX_GUESS_STRS];
+    uint32_t str_len[MAX_GUESS_STRS];
+    size_t nstrs;
     unsigned char *buf;
     size_t cap;
+    struct ft_remote_iov iov[MAX_IOV];
     uint64_t misses;
-    uint64_t retries;              /* reads tried twice because the first tore */
+    uint64_t retries;
+    uint64_t seed;
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -44,208 +68,442 @@ void ft_fastread_free(struct ft_fastread *f)
 
 uint64_t ft_fastread_misses(const struct ft_fastread *f) { return f->misses; }
 
+void ft_fastread_forget(struct ft_fastread *f)
+{
+    f->have_places = 0;
+    f->places.n = 0;
+    f->ncodes = 0;
+    f->nstrs = 0;
+}
+
 static int reserve(struct ft_fastread *f, size_t n)
 {
     if (n <= f->cap)
         return 0;
     unsigned char *b = realloc(f->buf, n);
-    if (!b)
+    if (!b) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
+    }
     f->buf = b;
     f->cap = n;
     return 0;
 }
 
-/* Size of the chunk that starts at v->chunk, read when the chunk changes. */
-static int learn_chunk(struct ft_reader *r, struct ft_fastread *f, uint64_t chunk)
+/* Where each part lands in f->buf: P1 at 0; then per later layer k a
+ * thread state T_k, the C frame's current frame, and P_{k+1} (P1's mirror
+ * at layer_at[k]); then N and K. */
+#define MAX_LAYERS (1 + FT_MIRROR_MAX)
+#define SPAN_GAP 2048             /* places closer than this are copied as one range */
+#define SPAN_MAX (64u << 10)
+struct span {
+    uint64_t addr;
+    size_t len, at;
+};
+
+struct plan {
+    size_t p_len, tstate_span, head_size;
+    size_t at[VIEW_MAX];            /* each place within P1 */
+    struct span span[VIEW_MAX];     /* what is copied: places merged when close */
+    size_t nspans;
+    int layers;
+    int nts, top_t;                 /* thread-state reads; the one the walk starts from */
+    size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], layer_at[MAX_LAYERS - 1];
+    size_t gen_at, heads_at, strs_at, total;
+};
+
+/* Merges places that lie close together into spans, so that a layer costs
+ * one range per cluster of frames (frame objects of 3.8-3.10 and running
+ * generators mostly sit a few hundred bytes apart), and sets where each
+ * place's bytes land. */
+static void plan_spans(const struct ft_fastread *f, struct plan *p)
 {
-    uint64_t size;
-    if (ft_read_u64(r->proc, chunk + r->layout->off.stackchunk_size, &size) < 0)
-        return -1;
-    if (size > WINDOW_MAX || size <= r->layout->off.stackchunk_data) {
-        ft_fail(FT_E_CORRUPT, "data-stack chunk of %llu bytes is implausible", (unsigned long long)size);
-        return -1;
+    size_t order[VIEW_MAX], n = f->places.n, at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 && f->places.r[order[j - 1]].addr > f->places.r[i].addr; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
     }
-    f->chunk = chunk;
-    f->chunk_end = chunk + size;
-    return 0;
+    p->nspans = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct ft_place *pl = &f->places.r[order[k]];
+        struct span *last = p->nspans ? &p->span[p->nspans - 1] : NULL;
+        uint64_t end = pl->addr + pl->len;
+        if (last && pl->addr <= last->addr + last->len + SPAN_GAP && end - last->addr <= SPAN_MAX) {
+            if (end > last->addr + last->len) {
+                at += (size_t)(end - (last->addr + last->len));
+                last->len = (size_t)(end - last->addr);
+            }
+        } else {
+            p->span[p->nspans++] = (struct span){pl->addr, pl->len, at};
+            at += pl->len;
+            last = &p->span[p->nspans - 1];
+        }
+        p->at[order[k]] = last->at + (size_t)(pl->addr - last->addr);
+    }
+    p->p_len = at;
 }
 
-/* Reads [base, top + SLACK) of the current chunk when the guess missed. */
-static int reread_window(struct ft_reader *r, struct ft_fastread *f, const struct tstate_view *v)
+/* P1 at 0; with three layers a thread state T0 before P1 (liveness checks
+ * only); then per later layer a thread state, the C frame's current frame,
+ * and the layer; then N and K. */
+static void plan_layout(const struct ft_reader *r, const struct ft_fastread *f, struct plan *p)
 {
-    uint64_t base = v->chunk + r->layout->off.stackchunk_data;
-    if (v->chunk != f->chunk && learn_chunk(r, f, v->chunk) < 0)
-        return -1;
-    if (v->top <= base || v->top > f->chunk_end) {
-        ft_fail(FT_E_CORRUPT, "data-stack top outside its chunk");
-        return -1;
+    plan_spans(f, p);
+    size_t at = p->p_len;
+    p->tstate_span = ft_tstate_span(&r->layout->off);
+    p->head_size = ft_code_head_size(r->layout);
+    p->layers = r->sandwich_layers;
+    p->top_t = p->layers > 2;
+    p->nts = p->layers - 1 + p->top_t;
+    for (int j = 0; j < p->nts; j++) {
+        p->t_at[j] = at;
+        at += p->tstate_span;
+        p->cframe_at[j] = at;
+        at += 8;
+        if (j >= p->top_t) {
+            p->layer_at[j - p->top_t] = at;
+            at += p->p_len;
+        }
     }
-    uint64_t end = v->top + SLACK < f->chunk_end ? v->top + SLACK : f->chunk_end;
-    if (reserve(f, TSTATE_MAX + (size_t)(end - base)) < 0 ||
-        ft_proc_read(r->proc, base, f->buf + TSTATE_MAX, (size_t)(end - base)) < 0)
-        return -1;
-    f->base = base;
-    f->len = (size_t)(end - base);
-    f->misses++;
-    return 0;
+    p->gen_at = at;
+    at += 8;
+    p->heads_at = at;
+    at += f->ncodes * p->head_size;
+    p->strs_at = at;
+    at += f->nstrs * FT_STR_CHECK_MAX;
+    p->total = at;
 }
 
-static enum walk_status read_iframes(struct ft_reader *r, struct ft_fastread *f, uint64_t tstate)
+static uint64_t next_random(struct ft_fastread *f)
+{
+    uint64_t x = f->seed ? f->seed : 0x9E3779B97F4A7C15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return f->seed = x;
+}
+
+static struct ft_remote_iov range(uint64_t addr, unsigned char *buf, size_t len)
+{
+    return (struct ft_remote_iov){addr, buf, len};
+}
+
+/* The spans into b (a layer), forwards or backwards. */
+static size_t add_places(const struct plan *p, unsigned char *b, int backwards,
+                         struct ft_remote_iov *iov)
+{
+    for (size_t j = 0; j < p->nspans; j++) {
+        const struct span *s = &p->span[backwards ? p->nspans - 1 - j : j];
+        iov[j] = range(s->addr, b + s->at, s->len);
+    }
+    return p->nspans;
+}
+
+/* 1: all of it arrived; 0: some range was not mapped (the stack moved far:
+ * learn again); -1: the process cannot be read. */
+static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t,
+                    struct plan *p)
 {
     const struct ft_offsets *o = &r->layout->off;
-    size_t span = ft_tstate_span(o), fspan = ft_iframe_span(o);
-    uint64_t current = 0;
-    size_t extras_at = TSTATE_MAX + f->len;
-    if (span > TSTATE_MAX || reserve(f, extras_at + WINDOW_EXTRAS * fspan) < 0)
-        return WALK_FATAL;
-    /* Order matters: the kernel copies ranges one after the other, and
-     * frames outside the chunk (running generators) change fastest, so they
-     * are copied right after the thread state that points at them. */
-    struct ft_remote_iov iov[3 + WINDOW_EXTRAS] = {{tstate, f->buf, span}};
-    size_t n = 1, want = span;
-    if (f->cframe)
-        iov[n++] = (struct ft_remote_iov){f->cframe + o->cframe_current_frame, &current, 8};
-    for (size_t i = 0; i < f->nextra; i++)
-        iov[n++] = (struct ft_remote_iov){f->extra[i], f->buf + extras_at + i * fspan, fspan};
-    if (f->len)
-        iov[n++] = (struct ft_remote_iov){f->base, f->buf + TSTATE_MAX, f->len};
+    plan_layout(r, f, p);
+    if (p->tstate_span > TSTATE_MAX || reserve(f, p->total) < 0)
+        return -1;
+    struct ft_remote_iov *iov = f->iov;
+    unsigned char *b = f->buf;
+    size_t n = p->top_t ? 0 : add_places(p, b, 0, iov); /* P1, unless T0 comes first */
+    for (int j = 0; j < p->nts; j++) {
+        /* 0-2 spacer reads before and after each thread state, at random:
+         * a program that loops with the period of these reads could
+         * otherwise show every thread state one moment of its loop and
+         * every copy another, each time alike */
+        for (uint64_t x = next_random(f) % 3; x > 0; x--)
+            iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
+        iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
+        if (f->places.cframe)
+            iov[n++] = range(f->places.cframe + o->cframe_current_frame, b + p->cframe_at[j], 8);
+        for (uint64_t x = next_random(f) % 3; x > 0; x--)
+            iov[n++] = range(t->tstate, b + p->gen_at, 8);
+        if (j == 0 && p->top_t)
+            n += add_places(p, b, 0, iov + n);
+        else
+            n += add_places(p, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0, iov + n);
+    }
+    if (r->check == FT_CHECK_GENERATION)
+        iov[n++] = range(t->interp + o->interp_code_generation, b + p->gen_at, 8);
+    for (size_t i = 0; i < f->ncodes; i++)
+        iov[n++] = range(f->codes[i], b + p->heads_at + i * p->head_size, p->head_size);
+    for (size_t i = 0; i < f->nstrs; i++)
+        iov[n++] = range(f->strs[i], b + p->strs_at + i * FT_STR_CHECK_MAX, f->str_len[i]);
+    size_t want = 0;
     for (size_t i = 0; i < n; i++)
-        want += i ? iov[i].len : 0;
+        want += iov[i].len;
     ssize_t got = ft_proc_readv_partial(r->proc, iov, n);
     if (got < 0)
-        return WALK_FATAL;
-    if ((size_t)got < span) {
-        ft_fail(FT_E_CORRUPT, "thread state at 0x%llx is not readable", (unsigned long long)tstate);
-        return WALK_TORN;
-    }
-    int all = (size_t)got == want;
-    struct tstate_view v;
-    ft_tstate_parse(o, f->buf, span, &v);
-    int window_ok = all && f->len && v.chunk == f->chunk && v.top > f->base &&
-                    v.top <= f->base + f->len;
-    if (v.cframe) {
-        if (!(all && v.cframe == f->cframe) &&
-            ft_read_u64(r->proc, v.cframe + o->cframe_current_frame, &current) < 0)
-            return classify_failure();
-        f->cframe = v.cframe;
-        v.frame = current;
-    }
-    struct window w;
-    memset(&w, 0, sizeof w);
-    if (all)
-        for (size_t i = 0; i < f->nextra; i++) {
-            w.extra_addr[w.nextra] = f->extra[i];
-            w.extra_bytes[w.nextra++] = f->buf + extras_at + i * fspan;
-        }
-    if (!window_ok && v.chunk) {
-        w.nextra = 0; /* the buffer may move: extras are read afresh */
-        if (reread_window(r, f, &v) < 0)
-            return classify_failure();
-    }
-    w.base = f->base;
-    w.len = v.chunk ? (size_t)(v.top - f->base) : 0;
-    w.bytes = f->buf + TSTATE_MAX;
-    enum walk_status st = ft_walk_iframes(r, &w, v.frame, &r->scratch->raw);
-    if (w.nmissed) {
-        f->misses++;
-        memcpy(f->extra, w.missed, w.nmissed * sizeof *w.missed);
-        f->nextra = w.nmissed;
-    }
-    return st;
+        return -1;
+    return (size_t)got == want;
 }
 
-/* 3.8-3.10: read the thread state and last time's frames in one go; keep
- * the frames as long as the chain links up, walk the rest as usual. */
-static enum walk_status read_pyframes(struct ft_reader *r, struct ft_fastread *f, uint64_t tstate)
+/* Merges freshly learnt places into the kept ones: chunks are replaced,
+ * frames living elsewhere are added to those kept (the least recently
+ * walked go first when there are too many), so that a program moving among
+ * a few sets of frames soon has all of them in every read. */
+static void merge_places(struct ft_fastread *f, const struct ft_stack_places *fresh)
+{
+    struct ft_stack_places keep = {.cframe = fresh->cframe};
+    uint64_t used[VIEW_MAX];
+    for (size_t i = 0; i < fresh->n && keep.n < VIEW_MAX; i++) {
+        used[keep.n] = f->reads;
+        keep.r[keep.n++] = fresh->r[i];
+    }
+    size_t frames = 0;
+    for (size_t i = 0; i < keep.n; i++)
+        frames += keep.r[i].kind == VIEW_FRAME;
+    for (size_t i = 0; f->have_places && i < f->places.n; i++) {
+        const struct ft_place *old = &f->places.r[i];
+        if (old->kind != VIEW_FRAME || frames >= MAX_FRAME_PLACES || keep.n == VIEW_MAX ||
+            f->reads - f->used[i] > 64)
+            continue;
+        size_t k = 0;
+        while (k < keep.n && keep.r[k].addr != old->addr)
+            k++;
+        if (k < keep.n)
+            continue;
+        used[keep.n] = f->used[i];
+        keep.r[keep.n++] = *old;
+        frames++;
+    }
+    f->places = keep;
+    memcpy(f->used, used, keep.n * sizeof *used);
+    f->have_places = 1;
+}
+
+static enum walk_status learn(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t)
+{
+    static struct ft_stack_places fresh;
+    f->misses++;
+    enum walk_status st = ft_learn_places(r, t, SLACK, &fresh);
+    if (st == WALK_FATAL)
+        return st;
+    if (st == WALK_OK)
+        merge_places(f, &fresh);
+    else
+        f->have_places = 0;
+    ft_error_clear();
+    return WALK_OK;
+}
+
+/* Remembers the code objects of this stack (and what 3.8-3.11 compare of
+ * them) to check along with the next read. */
+static void remember_codes(struct ft_reader *r, struct ft_fastread *f)
+{
+    const struct ft_walk_scratch *w = r->scratch;
+    const struct raw_stack *s = &w->raw;
+    f->ncodes = 0;
+    f->nstrs = 0;
+    for (size_t i = 0; i < s->n && f->ncodes < MAX_GUESS_CODES; i++) {
+        const struct ft_code *c = w->codes[w->index[i]];
+        size_t k = 0;
+        while (k < f->ncodes && f->codes[k] != c->addr)
+            k++;
+        if (k < f->ncodes)
+            continue;
+        f->codes[f->ncodes++] = c->addr;
+        for (int j = 0; j < FT_CODE_NSTR && f->nstrs < MAX_GUESS_STRS; j++) {
+            size_t m = 0;
+            if (!c->strs[j].addr)
+                continue;
+            while (m < f->nstrs && f->strs[m] != c->strs[j].addr)
+                m++;
+            if (m == f->nstrs) {
+                f->strs[f->nstrs] = c->strs[j].addr;
+                f->str_len[f->nstrs++] = c->strs[j].len;
+            }
+        }
+    }
+}
+
+/* The view of P1 the walk may use, and the innermost frame per T. 0 when
+ * the places no longer fit T (a different chunk or C frame). */
+static int set_view(struct ft_reader *r, struct ft_fastread *f, const struct plan *p,
+                    const struct tstate_view *v, uint64_t *top)
+{
+    struct view *view = &r->scratch->view;
+    *top = v->frame;
+    if (v->cframe) {
+        if (v->cframe != f->places.cframe)
+            return 0;
+        *top = ft_u64_in(f->buf + p->cframe_at[p->top_t], 8, 0);
+    }
+    view->live = 0;
+    view->datastack_top = v->top;
+    view->n = 0;
+    for (size_t i = 0; i < f->places.n; i++) {
+        const struct ft_place *pl = &f->places.r[i];
+        if (pl->kind == VIEW_WINDOW && (v->top < pl->addr || v->top > pl->addr + pl->len))
+            return 0; /* the stack grew past the window, or lives in another chunk */
+        view->r[view->n++] = (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind};
+    }
+    return 1;
+}
+
+/* 3.11-3.13 keep a popped frame's code and links, so a copy cannot tell a
+ * live innermost frame from one that just returned: each thread state read
+ * around the copies must still have it on the data stack (same chunk, top
+ * above it). Frames outside the chunk are not checked this way. */
+static int live_everywhere(const struct ft_reader *r, const struct plan *p, const unsigned char *b,
+                           const struct tstate_view *at_top, uint64_t top)
 {
     const struct ft_offsets *o = &r->layout->off;
-    size_t span = ft_tstate_span(o);
-    size_t fspan = (size_t)(o->pyframe_lasti > o->pyframe_back ? o->pyframe_lasti : o->pyframe_back) + 8;
-    size_t need = TSTATE_MAX + f->nframes * fspan;
-    if (span > TSTATE_MAX || reserve(f, need) < 0)
-        return WALK_FATAL;
-    struct ft_remote_iov iov[1 + MAX_GUESS_FRAMES] = {{tstate, f->buf, span}};
-    for (size_t i = 0; i < f->nframes; i++)
-        iov[1 + i] = (struct ft_remote_iov){f->frames[i], f->buf + TSTATE_MAX + i * fspan, fspan};
-    ssize_t got = ft_proc_readv_partial(r->proc, iov, 1 + f->nframes);
-    if (got < 0)
-        return WALK_FATAL;
-    if ((size_t)got < span) {
-        ft_fail(FT_E_CORRUPT, "thread state at 0x%llx is not readable", (unsigned long long)tstate);
+    uint64_t end = top + ft_iframe_span(o);
+    uint64_t base = at_top->chunk + o->stackchunk_data;
+    if (!p->top_t || !at_top->chunk || top < base || top >= at_top->limit)
+        return 1;
+    for (int j = 0; j < p->nts; j++) {
+        struct tstate_view v;
+        ft_tstate_parse(o, b + p->t_at[j], p->tstate_span, &v);
+        if (v.chunk != at_top->chunk || v.top < end) {
+            ft_fail(FT_E_CORRUPT, "the innermost frame returned while the stack was read");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void mark_used(struct ft_fastread *f, const struct ft_walk_scratch *w)
+{
+    for (size_t i = 0; i < w->raw.n; i++)
+        for (size_t k = 0; k < f->places.n; k++)
+            if (f->places.r[k].kind == VIEW_FRAME && f->places.r[k].addr == w->raw.v[i].addr)
+                f->used[k] = f->reads;
+}
+
+/* One sandwich and what follows from it. WALK_MISS: learn and read again. */
+static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    struct plan p;
+    struct tstate_view v;
+    uint64_t top;
+    ft_read_begin(r, 1);
+    f->reads++;
+    int whole = sandwich(r, f, t, &p);
+    if (whole < 0)
+        return classify_failure();
+    if (!whole)
+        return WALK_MISS;
+    ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
+    if (t->thread_id && v.thread_id != t->thread_id) {
+        ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
         return WALK_TORN;
     }
-    struct tstate_view v;
-    ft_tstate_parse(o, f->buf, span, &v);
-    struct raw_stack *s = &r->scratch->raw;
-    size_t arrived = ((size_t)got - span) / fspan, i = 0;
-    uint64_t frame = v.frame;
-    struct cycle_check cc = {0, 1, 0};
-    for (; i < arrived && frame == f->frames[i] && s->n < FT_MAX_DEPTH; i++) {
-        const unsigned char *b = f->buf + TSTATE_MAX + i * fspan;
-        int32_t lasti = ft_i32_in(b, fspan, o->pyframe_lasti);
-        int64_t offset = lasti < 0 ? -1 : (int64_t)lasti * (int64_t)r->layout->c.lasti_unit;
-        uint64_t code = ft_u64_in(b, fspan, o->pyframe_code);
-        s->v[s->n++] = (struct raw_frame){code, offset, frame};
-        frame = ft_u64_in(b, fspan, o->pyframe_back);
-        if (!frame && ft_is_cached_generator(r, code)) {
-            /* a generator caught between yields: let the walker re-read it */
-            s->n--;
-            frame = f->frames[i];
-            break;
-        }
-        if (frame && cycle_seen(&cc, frame)) {
-            ft_fail(FT_E_CORRUPT, "frame chain loops");
-            return WALK_TORN;
-        }
-    }
-    if (frame && (i < f->nframes || i == MAX_GUESS_FRAMES || !f->nframes))
-        f->misses++;
-    enum walk_status st = frame ? ft_walk_pyframes(r, frame, s) : WALK_OK;
-    f->nframes = s->n < MAX_GUESS_FRAMES ? s->n : MAX_GUESS_FRAMES;
-    for (size_t k = 0; k < f->nframes; k++)
-        f->frames[k] = s->v[k].addr;
-    return st;
+    if (!set_view(r, f, &p, &v, &top))
+        return WALK_MISS;
+    if (!live_everywhere(r, &p, f->buf, &v, top))
+        return WALK_TORN;
+    enum walk_status st = o->pyframe_back != FT_ABSENT ? ft_walk_pyframes(r, top)
+                                                        : ft_walk_iframes(r, top);
+    if (st != WALK_OK)
+        return st;
+    if (o->pyframe_back == FT_ABSENT)
+        ft_view_evidence(r, top);
+    mark_used(f, r->scratch);
+    struct ft_code_pre pre = {
+        .have_generation = r->check == FT_CHECK_GENERATION,
+        .generation = ft_u64_in(f->buf + p.gen_at, 8, 0),
+        .nheads = f->ncodes, .head_addr = f->codes, .heads = f->buf + p.heads_at,
+        .nstrs = f->nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
+    };
+    int decoded = 0;
+    st = ft_resolve_frames(r, t, &pre, &decoded);
+    if (st != WALK_OK)
+        return st;
+    struct ft_mirror m = {f->buf, p.p_len, {0}, p.layers - 1};
+    for (int k = 0; k < p.layers - 1; k++)
+        m.delta[k] = (ptrdiff_t)p.layer_at[k];
+    int ok = ft_evidence_confirm(r, &r->scratch->ev, &m);
+    remember_codes(r, f);
+    if (ok == 1 && !decoded)
+        return WALK_OK;
+    free(t->frames);
+    t->frames = NULL;
+    t->nframes = 0;
+    if (ok < 0)
+        return WALK_FATAL;
+    /* a code object decoded just now was read after the copies: read the
+     * stack again, with it checked inside the sandwich */
+    return ok == 0 ? WALK_TORN : WALK_AGAIN;
 }
 
-static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
-                                  uint64_t round, uint64_t trust_rounds)
+/* Sandwiches until one gives a stack or tears, learning the places again
+ * when the stack left them. */
+static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
+    int relearn = !f->have_places;
     ft_error_clear();
-    r->scratch->raw.n = 0;
-    r->scratch->raw.truncated = 0;
-    r->scratch->raw.strict = 1;
-    enum walk_status st = r->layout->off.pyframe_back != FT_ABSENT ? read_pyframes(r, f, t->tstate)
-                                                                    : read_iframes(r, f, t->tstate);
-    return st == WALK_OK ? ft_resolve_frames(r, t, round, trust_rounds) : st;
+    for (int i = 0; i < ATTEMPTS; i++) {
+        if (relearn && learn(r, f, t) == WALK_FATAL)
+            return WALK_FATAL;
+        if (!f->have_places)
+            continue;
+        enum walk_status st = read_sandwich(r, f, t);
+        if (st != WALK_MISS && st != WALK_AGAIN)
+            return st;
+        relearn = st == WALK_MISS;
+    }
+    ft_fail(FT_E_CORRUPT, "the stack kept moving away from the memory read along with it");
+    return WALK_TORN;
 }
 
-/* A read that tore (the stack moved between the copies of one syscall:
- * code that pushes and pops tiny frames tears ~10% of reads) is tried
- * again, up to FAST_TRIES in all: the guess usually still holds, so each try
- * is one syscall, and the stack is then a few microseconds younger, which a
- * sampler does not mind. Tears come in runs, so one retry is not enough.
- * The last tear is an error sample. */
-#define FAST_TRIES 4
-int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
-                      uint64_t round, uint64_t trust_rounds)
+/* A read that tore is tried again, up to TRIES in all: the places usually
+ * still hold, so each try is one syscall, and the stack is then a few
+ * microseconds younger, which a sampler does not mind. Code that calls and
+ * returns every few dozen nanoseconds tears most reads, in runs, so a few
+ * retries are not enough. The last tear is an error sample. */
+#define TRIES 16
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
     if (ft_walk_scratch_ensure(r) < 0)
         return -1;
     t->error[0] = '\0';
-    enum walk_status st = read_once(r, f, t, round, trust_rounds);
-    for (int i = 1; st == WALK_TORN && i < FAST_TRIES; i++) {
+    enum walk_status st = read_once(r, f, t);
+    for (int i = 1; st == WALK_TORN && i < TRIES; i++) {
         f->retries++;
-        st = read_once(r, f, t, round, trust_rounds);
+        st = read_once(r, f, t);
     }
     if (st == WALK_FATAL)
         return -1;
     if (st == WALK_TORN) {
         snprintf(t->error, sizeof t->error, "stack changed while being read: %s", ft_error_message());
-        f->len = 0;        /* guess afresh next time */
-        f->nframes = 0;
-        f->nextra = 0;
         ft_error_clear();
+    }
+    return 0;
+}
+
+int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
+{
+    if (ft_walk_scratch_ensure(r) < 0)
+        return -1;
+    t->error[0] = '\0';
+    if (!paused) {
+        struct ft_fastread *f = ft_fastread_new();
+        if (!f) {
+            ft_fail(FT_E_SYSTEM, "out of memory");
+            return -1;
+        }
+        int rc = ft_fastread_stack(r, f, t);
+        ft_fastread_free(f);
+        return rc;
+    }
+    ft_error_clear();
+    enum walk_status st = ft_read_stack_paused(r, t);
+    if (st == WALK_FATAL)
+        return -1;
+    if (st != WALK_OK) {
+        snprintf(t->error, sizeof t->error,
+                 "stack is inconsistent although the process was paused: %s", ft_error_message());
+        ft_error_clear(); /* recorded per thread; the snapshot goes on */
     }
     return 0;
 }

@@ -6,9 +6,10 @@
  * together with that memory in one process_vm_readv: on 3.11+ the used part
  * of the data-stack chunk (plus slack), on 3.8-3.10 the last frames' heads.
  * The guess is then checked against the fresh thread state (same chunk, top
- * inside what was read; the same frame chain) and only what does not match
- * is read again. Code objects are re-checked against the target every
- * `trust_rounds` rounds instead of every sample.
+ * inside what was read; the same frame chain); a miss costs a full read.
+ * The same syscall checks the code objects last seen and re-reads what the
+ * stack was built from, so that a stack is written only once confirmed
+ * (see evidence.h and fastread.c).
  */
 #ifndef FT_FASTREAD_H
 #define FT_FASTREAD_H
@@ -22,8 +23,11 @@ void ft_fastread_free(struct ft_fastread *f);
 
 /* Reads t->tstate's stack into t (frames, or t->error for a torn read).
  * Returns -1 only when the process can no longer be read. */
-int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t,
-                      uint64_t round, uint64_t trust_rounds);
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t);
+
+/* Forgets where the stack was: the next read finds it afresh (the full
+ * path, for `--read full` and for checking the fast one). */
+void ft_fastread_forget(struct ft_fastread *f);
 
 /* Reads that needed more than the one speculative syscall. */
 uint64_t ft_fastread_misses(const struct ft_fastread *f);

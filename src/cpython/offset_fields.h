@@ -25,6 +25,7 @@
     X(interp_runtime)            /* interp->runtime back-pointer, 3.9+    */   \
     X(interp_gil_locked)         /* interp->_gil.locked, 3.12+            */   \
     X(interp_gil_holder)         /* interp->_gil.last_holder, 3.12+       */   \
+    X(interp_code_generation)    /* _code_object_generation: codes freed, 3.14+ */ \
     X(tstate_next)                                                             \
     X(tstate_interp)                                                           \
     X(tstate_frame)              /* PyFrameObject *frame, <=3.10          */   \
@@ -35,11 +36,15 @@
     X(tstate_native_thread_id)   /* 3.11+                                 */   \
     X(tstate_datastack_chunk)    /* 3.11+                                 */   \
     X(tstate_datastack_top)      /* 3.11+: first free slot of the chunk   */   \
+    X(tstate_datastack_limit)    /* 3.11+: end of the current chunk       */   \
+    X(stackchunk_previous)       /* _PyStackChunk.previous, 3.11+         */   \
     X(stackchunk_size)           /* _PyStackChunk.size, 3.11+             */   \
+    X(stackchunk_top)            /* _PyStackChunk.top (slots), 3.11+      */   \
     X(stackchunk_data)           /* _PyStackChunk.data, 3.11+             */   \
     X(pyframe_back)              /* PyFrameObject, <=3.10                 */   \
     X(pyframe_code)                                                            \
     X(pyframe_lasti)                                                           \
+    X(pyframe_state)             /* f_executing <=3.9, f_state 3.10 (1 byte) */ \
     X(iframe_size)               /* _PyInterpreterFrame, 3.11+            */   \
     X(iframe_previous)                                                         \
     X(iframe_executable)                                                       \
@@ -54,8 +59,10 @@
     X(code_linetable)            /* co_lnotab <=3.9, co_linetable 3.10+   */   \
     X(code_firstlineno)                                                        \
     X(code_flags)                                                              \
+    X(code_version)              /* co_version, unique per code, 3.12+    */   \
     X(code_code)                 /* co_code bytes object, <=3.10          */   \
     X(code_code_adaptive)        /* inline bytecode, 3.11+                */   \
+    X(ob_refcnt)                                                               \
     X(ob_type)                                                                 \
     X(type_name)                 /* tp_name                               */   \
     X(unicode_state)                                                           \
@@ -69,8 +76,10 @@
 #define FT_CONST_FIELDS(X)                                                     \
     X(first_shim_owner)   /* frames with owner >= this are not Python    */   \
     X(generator_owner)    /* owner of frames inside generators, 3.11+    */   \
+    X(thread_owner)       /* owner of frames on the data stack, 3.11+    */   \
     X(stackref_tag_bits)  /* low bits to clear in f_executable, 3.14+    */   \
     X(lasti_unit)         /* bytes per f_lasti unit, <=3.10              */   \
+    X(pyframe_running)    /* pyframe_state's value while the frame runs  */   \
     X(generator_flags)    /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */ \
     X(state_kind_shift)                                                        \
     X(state_kind_mask)                                                         \

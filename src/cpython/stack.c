@@ -1,7 +1,8 @@
 /*
- * stack.c - reading one thread's Python stack: frame chains (PyFrameObject
- * 3.8-3.10, _PyInterpreterFrame 3.11+), the data-stack window, and batched
- * validation of the code objects a stack refers to.
+ * stack.c - walking one thread's Python frames: PyFrameObject chains
+ * (3.8-3.10) and _PyInterpreterFrame chains (3.11+), over a view of copied
+ * target memory; plus the plain-read walk that a paused target allows and
+ * that aims a running target's reads (ft_learn_places).
  *
  * Every loop over remote pointers is bounded by a count and cycle-checked.
  * Which frame format is read follows from which offsets the layout has, not
@@ -15,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GENERATOR_REREADS 3
+#define MAX_CHUNKS 64             /* older data-stack chunks followed */
 
 static int push_raw(struct raw_stack *s, uint64_t code, int64_t offset, uint64_t addr)
 {
     if (!code) {
-        ft_fail(FT_E_CORRUPT, "a frame without code (being set up while read)");
+        ft_fail(FT_E_CORRUPT, "a frame without code (being set up or torn down while read)");
         return -1;
     }
     if (s->n == FT_MAX_DEPTH) {
@@ -31,255 +32,201 @@ static int push_raw(struct raw_stack *s, uint64_t code, int64_t offset, uint64_t
     return 1;
 }
 
-/* Frame bytes from the window or its extras when they hold them, else from
- * the target (noting the address, so a sampler can read it along next time). */
-static int frame_bytes(struct ft_reader *r, struct window *w, uint64_t addr, void *buf, size_t len)
+/* A slot that keeps a frame's bytes until the read ends. NULL when a
+ * pathological chain used them all. */
+static unsigned char *copy_slot(struct ft_walk_scratch *w)
 {
-    if (w->len && addr >= w->base && addr - w->base <= w->len && len <= w->len - (addr - w->base)) {
-        memcpy(buf, w->bytes + (addr - w->base), len);
-        return 0;
+    if (w->ncopies == COPY_SLOTS) {
+        ft_fail(FT_E_CORRUPT, "frame chain longer than any stack frametap reads");
+        return NULL;
     }
-    for (size_t i = 0; i < w->nextra; i++)
-        if (w->extra_addr[i] == addr) {
-            memcpy(buf, w->extra_bytes[i], len);
-            return 0;
+    return w->copies + FRAME_COPY * w->ncopies++;
+}
+
+static const struct view_range *range_at(struct view *v, uint64_t addr, size_t len)
+{
+    for (size_t k = 0; k < v->n; k++) {
+        size_t i = (v->hint + k) % v->n;
+        const struct view_range *g = &v->r[i];
+        if (addr >= g->addr && addr - g->addr <= g->len && len <= g->len - (addr - g->addr)) {
+            v->hint = i;
+            return g;
         }
-    if (w->nmissed < WINDOW_EXTRAS)
-        w->missed[w->nmissed++] = addr;
-    return ft_proc_read(r->proc, addr, buf, len);
+    }
+    return NULL;
+}
+
+/* A frame's bytes from the view; from the target when the view is live.
+ * *kind is the range's kind, or -1 for bytes read just now. */
+static enum walk_status frame_bytes(struct ft_reader *r, uint64_t addr, size_t len,
+                                    const unsigned char **out, int *kind)
+{
+    struct view *v = &r->scratch->view;
+    const struct view_range *g = range_at(v, addr, len);
+    if (g) {
+        *out = g->bytes + (addr - g->addr);
+        *kind = g->kind;
+        return WALK_OK;
+    }
+    if (v->nmissed < VIEW_MISSED)
+        v->missed[v->nmissed++] = addr;
+    if (!v->live)
+        return WALK_MISS;
+    unsigned char *slot = copy_slot(r->scratch);
+    if (!slot)
+        return WALK_TORN;
+    if (ft_proc_read(r->proc, addr, slot, len) < 0)
+        return classify_failure();
+    *out = slot;
+    *kind = -1;
+    return WALK_OK;
 }
 
 /* Before 3.11 a frame does not say it belongs to a generator: its code
- * does. Only codes already in the cache are asked (no read on this path). */
+ * does. Only codes already in the cache are asked (no read on this path);
+ * a stale answer costs a torn sample, never a wrong frame. */
 int ft_is_cached_generator(struct ft_reader *r, uint64_t code)
 {
     const struct ft_code *c = ft_code_peek(r, code);
     return c && (c->flags & r->layout->c.generator_flags);
 }
 
-/* As caught_running(), for PyFrameObject's f_back (3.8-3.10). */
-static uint64_t caught_running_py(struct ft_reader *r, uint64_t frame, size_t span, unsigned char *buf)
+size_t ft_pyframe_span(const struct ft_offsets *o)
 {
-    for (int i = 0; i < GENERATOR_REREADS; i++) {
-        if (ft_proc_read(r->proc, frame, buf, span) < 0) {
-            ft_error_clear();
-            return 0;
-        }
-        uint64_t back = ft_u64_in(buf, span, r->layout->off.pyframe_back);
-        if (back)
-            return back;
+    uint64_t m = o->pyframe_lasti > o->pyframe_back ? o->pyframe_lasti : o->pyframe_back;
+    if (o->pyframe_state != FT_ABSENT && o->pyframe_state > m)
+        m = o->pyframe_state;
+    return (size_t)m + 8;
+}
+
+/* 3.8-3.10: a frame object on a thread's chain is alive (its reference
+ * count is not 0: freed frames wait on free lists and as zombies with a
+ * count of 0) and, unless it is the innermost, still executing. */
+static int pyframe_alive(struct ft_reader *r, const unsigned char *b, size_t span, int top, int strict)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    if (o->ob_refcnt != FT_ABSENT && (int64_t)ft_u64_in(b, span, o->ob_refcnt) <= 0) {
+        ft_fail(FT_E_CORRUPT, "the chain reached a freed frame");
+        return 0;
     }
-    return 0;
+    if (strict && !top && o->pyframe_state != FT_ABSENT &&
+        ft_u8_in(b, span, o->pyframe_state) != (uint8_t)r->layout->c.pyframe_running) {
+        ft_fail(FT_E_CORRUPT, "the chain reached a frame that is no longer executing");
+        return 0;
+    }
+    return 1;
+}
+
+static enum walk_status loops(void)
+{
+    ft_fail(FT_E_CORRUPT, "frame chain loops");
+    return WALK_TORN;
 }
 
 /* 3.8-3.10: heap PyFrameObjects linked by f_back. */
-enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame, struct raw_stack *s)
+enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame)
 {
     const struct ft_offsets *o = &r->layout->off;
-    size_t span = (size_t)(o->pyframe_lasti > o->pyframe_back ? o->pyframe_lasti : o->pyframe_back) + 8;
+    struct raw_stack *s = &r->scratch->raw;
+    size_t span = ft_pyframe_span(o);
     struct cycle_check cc = {0, 1, 0};
-    unsigned char buf[256];
-    if (span > sizeof buf)
+    if (span > FRAME_COPY)
         return WALK_FATAL;
     while (frame) {
-        if (ft_proc_read(r->proc, frame, buf, span) < 0)
-            return classify_failure();
-        int32_t lasti = ft_i32_in(buf, span, o->pyframe_lasti);
+        const unsigned char *b;
+        int kind;
+        enum walk_status st = frame_bytes(r, frame, span, &b, &kind);
+        if (st != WALK_OK)
+            return st;
+        int top = s->n == 0;
+        if (!pyframe_alive(r, b, span, top, s->strict))
+            return WALK_TORN;
+        uint64_t code = ft_u64_in(b, span, o->pyframe_code);
+        int32_t lasti = ft_i32_in(b, span, o->pyframe_lasti);
         int64_t offset = lasti < 0 ? -1 : (int64_t)lasti * (int64_t)r->layout->c.lasti_unit;
-        uint64_t code = ft_u64_in(buf, span, o->pyframe_code);
-        uint64_t back = ft_u64_in(buf, span, o->pyframe_back);
-        if (!back && s->strict && ft_is_cached_generator(r, code) &&
-            (back = caught_running_py(r, frame, span, buf)) != 0) {
-            lasti = ft_i32_in(buf, span, o->pyframe_lasti);
-            offset = lasti < 0 ? -1 : (int64_t)lasti * (int64_t)r->layout->c.lasti_unit;
-        }
+        if (kind == VIEW_FRAME)
+            ft_evidence_add(&r->scratch->ev, frame, b, span, top ? FT_EV_PYFRAME_TOP : FT_EV_PYFRAME);
         int pushed = push_raw(s, code, offset, frame);
         if (pushed <= 0)
             return pushed < 0 ? WALK_TORN : WALK_OK;
-        frame = back;
-        if (frame && cycle_seen(&cc, frame)) {
-            ft_fail(FT_E_CORRUPT, "frame chain loops");
-            return WALK_TORN;
-        }
+        frame = ft_u64_in(b, span, o->pyframe_back);
+        if (frame && cycle_seen(&cc, frame))
+            return loops();
     }
     return WALK_OK;
 }
 
-/* 3.11+: _PyInterpreterFrames linked by `previous`; shim frames skipped. */
-/* A generator's frame loses its link to its caller each time it yields, and
- * a running target's generators yield constantly. Re-read the frame until it
- * runs again: its caller link is then current, and so is the rest of the
- * chain (callers cannot return while the generator runs inside them). */
-static uint64_t caught_running(struct ft_reader *r, uint64_t frame, size_t span, unsigned char *buf)
-{
-    const struct ft_offsets *o = &r->layout->off;
-    for (int i = 0; i < GENERATOR_REREADS; i++) {
-        if (ft_proc_read(r->proc, frame, buf, span) < 0) {
-            ft_error_clear();
-            return 0;
-        }
-        uint64_t previous = ft_u64_in(buf, span, o->iframe_previous);
-        if (previous)
-            return previous;
-    }
-    return 0;
-}
-
-enum walk_status ft_walk_iframes(struct ft_reader *r, struct window *w, uint64_t frame,
-                                     struct raw_stack *s)
+/* 3.11+: _PyInterpreterFrames linked by `previous`; shim frames skipped. A
+ * generator's frame has no caller link while it is suspended: met inside a
+ * chain, it was caught between a yield and a resume, and the chain ends
+ * there (stackcodes.c then calls the stack incomplete). */
+enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
 {
     const struct ft_offsets *o = &r->layout->off;
     const struct ft_consts *k = &r->layout->c;
-    size_t span = (size_t)o->iframe_localsplus;
+    struct raw_stack *s = &r->scratch->raw;
+    size_t span = ft_iframe_span(o);
     uint64_t tag_mask = ~(uint64_t)k->stackref_tag_bits;
+    uint64_t top = frame;
     struct cycle_check cc = {0, 1, 0};
-    unsigned char buf[256];
-    if (span > sizeof buf)
+    if (span > FRAME_COPY)
         return WALK_FATAL;
     s->ends_at_entry = !frame; /* no frames at all is a complete (empty) stack */
     for (size_t steps = 0; frame && steps < 2 * FT_MAX_DEPTH; steps++) {
-        if (frame_bytes(r, w, frame, buf, span) < 0)
-            return classify_failure();
-        uint8_t owner = ft_u8_in(buf, span, o->iframe_owner);
-        uint64_t code = ft_u64_in(buf, span, o->iframe_executable) & tag_mask;
+        const unsigned char *b;
+        int kind;
+        enum walk_status st = frame_bytes(r, frame, span, &b, &kind);
+        if (st != WALK_OK)
+            return st;
+        uint8_t owner = ft_u8_in(b, span, o->iframe_owner);
         int shim = k->first_shim_owner && owner >= k->first_shim_owner;
+        uint64_t code = ft_u64_in(b, span, o->iframe_executable) & tag_mask;
         /* 3.11 marks a generator resumed from C as an entry frame too: a
-         * chain may not end at a generator's frame, whose caller link is
-         * simply cleared while it is suspended. */
+         * chain may not end at a generator's frame. */
         s->ends_at_entry = shim || (o->iframe_is_entry != FT_ABSENT &&
-                                    ft_u8_in(buf, span, o->iframe_is_entry) &&
+                                    ft_u8_in(b, span, o->iframe_is_entry) &&
                                     owner != k->generator_owner);
+        if (kind == VIEW_FRAME)
+            ft_evidence_add(&r->scratch->ev, frame, b, span,
+                            frame == top ? FT_EV_IFRAME_TOP : FT_EV_IFRAME);
         if (!shim) {
-            int64_t offset = (int64_t)(ft_u64_in(buf, span, o->iframe_instr) -
+            int64_t offset = (int64_t)(ft_u64_in(b, span, o->iframe_instr) -
                                        (code + o->code_code_adaptive));
             int pushed = push_raw(s, code, offset, frame);
-            if (pushed <= 0)
-                return pushed < 0 ? WALK_TORN : WALK_OK;
+            if (pushed < 0)
+                return WALK_TORN;
+            if (!pushed)
+                break;
         }
-        uint64_t previous = ft_u64_in(buf, span, o->iframe_previous);
-        if (!previous && s->strict && !shim && k->generator_owner && owner == k->generator_owner) {
-            previous = caught_running(r, frame, span, buf);
-            if (previous && s->n && s->v[s->n - 1].addr == frame &&
-                (ft_u64_in(buf, span, o->iframe_executable) & tag_mask) == s->v[s->n - 1].code)
-                s->v[s->n - 1].offset = (int64_t)(ft_u64_in(buf, span, o->iframe_instr) -
-                                                  (s->v[s->n - 1].code + o->code_code_adaptive));
-        }
-        frame = previous;
-        if (frame && cycle_seen(&cc, frame)) {
-            ft_fail(FT_E_CORRUPT, "frame chain loops");
-            return WALK_TORN;
-        }
+        frame = ft_u64_in(b, span, o->iframe_previous);
+        if (frame && cycle_seen(&cc, frame))
+            return loops();
     }
     return WALK_OK;
 }
 
-/* Numbers the distinct code objects of the raw stack (w->distinct) and maps
- * each frame to its number (w->index), with a hash table cleared per call. */
-static size_t number_codes(struct ft_walk_scratch *w)
+void ft_view_evidence(struct ft_reader *r, uint64_t top)
 {
-    const struct raw_stack *s = &w->raw;
-    size_t nslots = 64, ndistinct = 0;
-    while (nslots < 2 * s->n)
-        nslots *= 2;
-    memset(w->slots, 0, nslots * sizeof *w->slots);
-    for (size_t i = 0; i < s->n; i++) {
-        uint64_t addr = s->v[i].code;
-        size_t j = (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 40) & (nslots - 1);
-        while (w->slots[j] && w->distinct[w->slots[j] - 1] != addr)
-            j = (j + 1) & (nslots - 1);
-        if (!w->slots[j]) {
-            w->distinct[ndistinct++] = addr;
-            w->slots[j] = (uint32_t)ndistinct;
-        }
-        w->index[i] = w->slots[j] - 1;
-    }
-    return ndistinct;
-}
-
-/* Reads the heads of the distinct code objects that are not trusted yet in
- * batched readv calls, validates each against the cache, decodes new ones. */
-static enum walk_status resolve_codes(struct ft_reader *r, size_t ndistinct, uint64_t round,
-                                      uint64_t trust)
-{
-    struct ft_walk_scratch *w = r->scratch;
-    size_t head = ft_code_head_size(r->layout);
-    size_t pending[HEAD_BATCH], npending = 0;
-    for (size_t i = 0; i <= ndistinct; i++) {
-        if (i < ndistinct) {
-            struct ft_code *c = trust ? ft_code_peek(r, w->distinct[i]) : NULL;
-            if (c && round - c->checked_round < trust) {
-                w->codes[i] = c;
-                continue;
+    struct view *v = &r->scratch->view;
+    struct ft_evidence *ev = &r->scratch->ev;
+    size_t span = ft_iframe_span(&r->layout->off);
+    for (size_t i = 0; i < v->n; i++) {
+        const struct view_range *g = &v->r[i];
+        size_t below = g->len;
+        if (g->kind == VIEW_FRAME)
+            continue;
+        if (g->kind == VIEW_WINDOW) {
+            if (top >= g->addr && top - g->addr < g->len) {
+                below = (size_t)(top - g->addr);
+                if (span <= g->len - below)
+                    ft_evidence_add(ev, top, g->bytes + below, span, FT_EV_IFRAME_TOP);
+            } else if (v->datastack_top > g->addr && v->datastack_top - g->addr < g->len) {
+                below = (size_t)(v->datastack_top - g->addr);
             }
-            pending[npending++] = i;
         }
-        if (npending == HEAD_BATCH || (i == ndistinct && npending)) {
-            struct ft_remote_iov iov[HEAD_BATCH];
-            for (size_t k = 0; k < npending; k++)
-                iov[k] = (struct ft_remote_iov){w->distinct[pending[k]], w->heads[k], head};
-            if (ft_proc_readv(r->proc, iov, npending) < 0)
-                return classify_failure();
-            for (size_t k = 0; k < npending; k++) {
-                struct ft_code *c = ft_code_from_head(r, w->distinct[pending[k]], w->heads[k], head);
-                if (!c)
-                    return classify_failure();
-                c->checked_round = round;
-                w->codes[pending[k]] = c;
-            }
-            npending = 0;
-        }
+        if (below)
+            ft_evidence_add(ev, g->addr, g->bytes, below, FT_EV_BYTES);
     }
-    return WALK_OK;
-}
-
-/* A complete stack ends where the thread's Python code began: at an entry
- * frame on 3.11+ (a shim below the outermost frame on 3.12+, is_entry on
- * 3.11); before 3.11, at least not inside a generator, whose link to its
- * caller is cleared whenever it yields. A read that raced a yield ends
- * early, at the generator's frame, and would look like a short stack. */
-static int stack_complete(const struct ft_reader *r, const struct raw_stack *s,
-                          const struct ft_walk_scratch *w)
-{
-    if (r->layout->off.pyframe_back == FT_ABSENT)
-        return s->ends_at_entry;
-    const struct ft_code *bottom = w->codes[w->index[s->n - 1]];
-    return !(bottom->flags & r->layout->c.generator_flags);
-}
-
-enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t, uint64_t round,
-                                   uint64_t trust)
-{
-    struct ft_walk_scratch *w = r->scratch;
-    struct raw_stack *s = &w->raw;
-    struct ft_frame *frames = malloc((s->n ? s->n : 1) * sizeof *frames);
-    if (!frames) {
-        ft_fail(FT_E_SYSTEM, "out of memory");
-        return WALK_FATAL;
-    }
-    enum walk_status st = resolve_codes(r, number_codes(w), round, trust);
-    if (st == WALK_OK && s->strict && s->n && !s->truncated && !stack_complete(r, s, w)) {
-        ft_fail(FT_E_CORRUPT, "stack ended early (a generator yielded while being read)");
-        st = WALK_TORN;
-    }
-    for (size_t i = 0; st == WALK_OK && i < s->n; i++) {
-        struct ft_code *code = w->codes[w->index[i]];
-        int64_t offset = s->v[i].offset;
-        if (offset >= code->code_bytes || offset < -2) {
-            ft_fail(FT_E_CORRUPT, "instruction offset %lld is outside %s (%lld bytes)",
-                    (long long)offset, code->qualname, (long long)code->code_bytes);
-            st = WALK_TORN;
-            break;
-        }
-        frames[i] = (struct ft_frame){code, ft_code_line(code, r->layout->linetable, offset)};
-    }
-    if (st != WALK_OK) {
-        free(frames);
-        return st;
-    }
-    t->frames = frames;
-    t->nframes = s->n;
-    t->truncated = s->truncated;
-    return WALK_OK;
 }
 
 size_t ft_tstate_span(const struct ft_offsets *o)
@@ -287,7 +234,7 @@ size_t ft_tstate_span(const struct ft_offsets *o)
     const uint64_t fields[] = {o->tstate_next, o->tstate_frame, o->tstate_cframe,
                                o->tstate_current_frame, o->tstate_thread_id,
                                o->tstate_native_thread_id, o->tstate_datastack_chunk,
-                               o->tstate_datastack_top};
+                               o->tstate_datastack_top, o->tstate_datastack_limit};
     uint64_t m = 0;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (fields[i] != FT_ABSENT && fields[i] > m)
@@ -308,6 +255,7 @@ void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_
     v->native_id = field_or_zero(buf, n, o->tstate_native_thread_id);
     v->chunk = field_or_zero(buf, n, o->tstate_datastack_chunk);
     v->top = field_or_zero(buf, n, o->tstate_datastack_top);
+    v->limit = field_or_zero(buf, n, o->tstate_datastack_limit);
     v->cframe = field_or_zero(buf, n, o->tstate_cframe);
     v->frame = 0;
     if (o->tstate_frame != FT_ABSENT)
@@ -316,113 +264,157 @@ void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_
         v->frame = ft_u64_in(buf, n, o->tstate_current_frame);
 }
 
-static int read_tstate(struct ft_reader *r, uint64_t tstate, struct tstate_view *v)
+/* The thread state and (3.11-3.12) the current frame behind its C frame. */
+static int read_tstate(struct ft_reader *r, const struct ft_thread *t, struct tstate_view *v)
 {
     const struct ft_offsets *o = &r->layout->off;
-    unsigned char buf[1024];
+    struct ft_walk_scratch *w = r->scratch;
     size_t n = ft_tstate_span(o);
-    if (n > sizeof buf) {
+    if (n > sizeof w->tstate) {
         ft_fail(FT_E_CORRUPT, "thread state layout is implausibly large");
         return -1;
     }
-    if (ft_proc_read(r->proc, tstate, buf, n) < 0)
+    if (ft_proc_read(r->proc, t->tstate, w->tstate, n) < 0)
         return -1;
-    ft_tstate_parse(o, buf, n, v);
+    ft_tstate_parse(o, w->tstate, n, v);
+    if (t->thread_id && v->thread_id != t->thread_id) {
+        ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
+        return -1;
+    }
     if (v->cframe && ft_read_u64(r->proc, v->cframe + o->cframe_current_frame, &v->frame) < 0)
         return -1;
     return 0;
 }
 
-/* Copies [chunk data, top) of the current data-stack chunk. A window that
- * cannot be read is simply not used: frames are then read one by one. */
-static void load_window(struct ft_reader *r, const struct tstate_view *v, struct window *w)
+/* Adds [addr, addr + len) of the target to the live view, copied now. */
+static int view_copy(struct ft_reader *r, uint64_t addr, size_t len, uint8_t kind,
+                     unsigned char **pool, size_t *used, size_t cap)
+{
+    struct view *v = &r->scratch->view;
+    if (v->n == VIEW_MAX || len > cap - *used)
+        return 0; /* not copied: the walk reads those frames one by one */
+    if (ft_proc_read(r->proc, addr, *pool + *used, len) < 0) {
+        ft_error_clear();
+        return 0;
+    }
+    v->r[v->n++] = (struct view_range){addr, len, *pool + *used, kind};
+    *used += len;
+    return 0;
+}
+
+/* 3.11+: the current chunk up to its top (+ slack, within the chunk) and
+ * the used parts of older chunks, copied into the scratch window. */
+static void copy_chunks(struct ft_reader *r, const struct tstate_view *v, size_t slack)
 {
     const struct ft_offsets *o = &r->layout->off;
-    struct ft_walk_scratch *s = r->scratch;
-    w->len = 0;
-    if (o->stackchunk_data == FT_ABSENT || !v->chunk || v->chunk > UINT64_MAX - o->stackchunk_data)
+    struct ft_walk_scratch *w = r->scratch;
+    if (o->stackchunk_data == FT_ABSENT || !v->chunk)
         return;
     uint64_t base = v->chunk + o->stackchunk_data;
-    if (v->top <= base || v->top - base > WINDOW_MAX)
+    if (v->top <= base || v->top - base > WINDOW_MAX || v->limit < v->top)
         return;
-    size_t len = (size_t)(v->top - base);
-    if (len > s->window_cap) {
-        unsigned char *nb = realloc(s->window, len);
-        if (!nb)
+    uint64_t end = v->top + slack < v->limit ? v->top + slack : v->limit;
+    size_t cap = 2 * WINDOW_MAX, used = 0;
+    if (!w->window && !(w->window = malloc(cap)))
+        return;
+    view_copy(r, base, (size_t)(end - base), VIEW_WINDOW, &w->window, &used, cap);
+    uint64_t chunk = v->chunk, prev;
+    for (int i = 0; i < MAX_CHUNKS; i++) {
+        uint64_t top;
+        if (ft_read_u64(r->proc, chunk + o->stackchunk_previous, &prev) < 0 || !prev ||
+            ft_read_u64(r->proc, prev + o->stackchunk_top, &top) < 0 || top > WINDOW_MAX / 8) {
+            ft_error_clear();
             return;
-        s->window = nb;
-        s->window_cap = len;
-    }
-    if (ft_proc_read(r->proc, base, s->window, len) == 0) {
-        w->base = base;
-        w->len = len;
-        w->bytes = s->window;
-    } else {
-        ft_error_clear();
+        }
+        if (top)
+            view_copy(r, prev + o->stackchunk_data, (size_t)top * 8, VIEW_CHUNK, &w->window, &used, cap);
+        chunk = prev;
     }
 }
 
-static enum walk_status read_stack_once(struct ft_reader *r, struct ft_thread *t, int paused)
+/* Thread state, then the frames with plain reads where the chunks' copies
+ * do not hold them. */
+static enum walk_status gather_live(struct ft_reader *r, const struct ft_thread *t, size_t slack,
+                                    struct tstate_view *v)
+{
+    struct view *view = &r->scratch->view;
+    if (read_tstate(r, t, v) < 0)
+        return classify_failure();
+    view->live = 1;
+    view->datastack_top = v->top;
+    if (r->layout->off.pyframe_back != FT_ABSENT)
+        return ft_walk_pyframes(r, v->frame);
+    copy_chunks(r, v, slack);
+    return ft_walk_iframes(r, v->frame);
+}
+
+enum walk_status ft_learn_places(struct ft_reader *r, const struct ft_thread *t, size_t slack,
+                                 struct ft_stack_places *out)
 {
     struct tstate_view v;
-    struct window w;
-    memset(&w, 0, sizeof w);
-    ft_error_clear();
-    r->scratch->raw.n = 0;
-    r->scratch->raw.truncated = 0;
-    r->scratch->raw.strict = !paused;
-    if (read_tstate(r, t->tstate, &v) < 0)
-        return classify_failure();
-    enum walk_status st;
-    if (r->layout->off.pyframe_back != FT_ABSENT) {
-        st = ft_walk_pyframes(r, v.frame, &r->scratch->raw);
-    } else {
-        load_window(r, &v, &w);
-        st = ft_walk_iframes(r, &w, v.frame, &r->scratch->raw);
-    }
-    return st == WALK_OK ? ft_resolve_frames(r, t, 0, 0) : st;
+    ft_read_begin(r, 0);
+    enum walk_status st = gather_live(r, t, slack, &v);
+    out->cframe = v.cframe;
+    out->n = 0;
+    if (st != WALK_OK)
+        return st;
+    const struct view *view = &r->scratch->view;
+    for (size_t i = 0; i < view->n && out->n < VIEW_MAX; i++)
+        out->r[out->n++] = (struct ft_place){view->r[i].addr, view->r[i].len, view->r[i].kind};
+    size_t span = r->layout->off.pyframe_back != FT_ABSENT ? ft_pyframe_span(&r->layout->off)
+                                                            : ft_iframe_span(&r->layout->off);
+    for (size_t i = 0; i < view->nmissed && out->n < VIEW_MAX; i++)
+        out->r[out->n++] = (struct ft_place){view->missed[i], span, VIEW_FRAME};
+    return WALK_OK;
+}
+
+enum walk_status ft_read_stack_paused(struct ft_reader *r, struct ft_thread *t)
+{
+    struct tstate_view v;
+    ft_read_begin(r, 0);
+    enum walk_status st = gather_live(r, t, 0, &v);
+    int decoded;
+    return st == WALK_OK ? ft_resolve_frames(r, t, NULL, &decoded) : st;
+}
+
+void ft_read_begin(struct ft_reader *r, int strict)
+{
+    struct ft_walk_scratch *w = r->scratch;
+    w->raw.n = 0;
+    w->raw.truncated = 0;
+    w->raw.ends_at_entry = 0;
+    w->raw.strict = strict;
+    w->ncopies = 0;
+    w->view.n = 0;
+    w->view.hint = 0;
+    w->view.live = 0;
+    w->view.nmissed = 0;
+    w->view.datastack_top = 0;
+    ft_evidence_reset(&w->ev);
 }
 
 int ft_walk_scratch_ensure(struct ft_reader *r)
 {
-    if (!r->scratch && !(r->scratch = calloc(1, sizeof *r->scratch))) {
+    if (r->scratch)
+        return 0;
+    r->scratch = calloc(1, sizeof *r->scratch);
+    if (r->scratch)
+        r->scratch->copies = malloc((size_t)COPY_SLOTS * FRAME_COPY);
+    if (!r->scratch || !r->scratch->copies) {
+        ft_walk_scratch_free(r);
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
     }
     return 0;
 }
 
-int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
-{
-    return ft_read_thread_stack_tries(r, t, paused, paused ? 1 : FT_TEAR_RETRIES);
-}
-
-int ft_read_thread_stack_tries(struct ft_reader *r, struct ft_thread *t, int paused, int tries)
-{
-    if (ft_walk_scratch_ensure(r) < 0)
-        return -1;
-    t->error[0] = '\0';
-    for (int i = 0; i < tries; i++) {
-        enum walk_status st = read_stack_once(r, t, paused);
-        if (st == WALK_OK)
-            return 0;
-        if (st == WALK_FATAL)
-            return -1;
-    }
-    if (paused)
-        snprintf(t->error, sizeof t->error,
-                 "stack is inconsistent although the process was paused: %s", ft_error_message());
-    else
-        snprintf(t->error, sizeof t->error, "stack kept changing while being read (%d tries): %s",
-                 tries, ft_error_message());
-    ft_error_clear(); /* recorded per thread; the snapshot goes on */
-    return 0;
-}
-
 void ft_walk_scratch_free(struct ft_reader *r)
 {
-    if (r->scratch)
+    if (r->scratch) {
         free(r->scratch->window);
+        free(r->scratch->copies);
+        ft_evidence_free(&r->scratch->ev);
+    }
     free(r->scratch);
     r->scratch = NULL;
 }

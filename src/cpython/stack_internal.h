@@ -1,7 +1,14 @@
 /*
  * stack_internal.h - what the stack readers share inside src/cpython: raw
- * frames, the data-stack window, walker scratch memory, tear classification
- * and cycle checks. Not for layers above the cpython model.
+ * frames, views of copied memory, the scratch of one read, and cycle
+ * checks. Not for layers above the cpython model.
+ *
+ * A stack is built by a walker (stack.c) from a view: ranges of target
+ * memory already copied. A paused target is walked with reads as needed; a
+ * running one is read by fastread.c as a sandwich (ranges, thread state,
+ * the same ranges again) and its walk may use nothing but the first copy.
+ * Then the code objects are checked (stackcodes.c) and the two copies
+ * compared (evidence.c).
  */
 #ifndef FT_STACK_INTERNAL_H
 #define FT_STACK_INTERNAL_H
@@ -9,7 +16,9 @@
 #include "../util/error.h"
 #include "walk.h"
 
-enum walk_status { WALK_OK = 0, WALK_TORN = 1, WALK_FATAL = -1 };
+/* MISS: a running target's walk needed memory its copy does not hold;
+ * AGAIN: read once more (something was learnt after the copies). */
+enum walk_status { WALK_OK = 0, WALK_TORN = 1, WALK_MISS = 2, WALK_AGAIN = 3, WALK_FATAL = -1 };
 
 /* A frame as found in memory, before its code object is checked. */
 struct raw_frame {
@@ -23,24 +32,41 @@ struct raw_stack {
     size_t n;
     int truncated;
     int ends_at_entry;            /* 3.11+: the chain ended at an entry frame */
-    int strict;                   /* running target: an unfinished chain is torn */
+    int strict;                   /* running target: stricter checks */
 };
 
-#define WINDOW_EXTRAS 4
 #define WINDOW_MAX (16u << 20)    /* largest data-stack window copied */
+#define FRAME_COPY 256            /* bytes kept of a frame read on its own */
+#define COPY_SLOTS (2 * FT_MAX_DEPTH + 16)
+#define TSTATE_MAX 1024
+#define VIEW_MAX 160              /* ranges in one view */
+#define VIEW_MISSED 16
 
-/* A local copy of the used part of a thread's data stack (3.11+), so that
- * a whole stack of frames costs one read; plus copies of a few frames that
- * live elsewhere (entry frames on the C stack, 3.15's base frame in the
- * thread state), and a note of the frames that had to be read one by one. */
-struct window {
-    uint64_t base;
+/* What a range holds, which decides how the second copy must match. */
+enum view_kind {
+    VIEW_WINDOW,   /* the current data-stack chunk, [data, top + slack) */
+    VIEW_CHUNK,    /* the used part of an older chunk: all of it is live */
+    VIEW_FRAME,    /* one frame that lives elsewhere (generator, C stack,
+                      base frame; every frame before 3.11) */
+};
+
+struct view_range {
+    uint64_t addr;
     size_t len;
     const unsigned char *bytes;
-    uint64_t extra_addr[WINDOW_EXTRAS];
-    const unsigned char *extra_bytes[WINDOW_EXTRAS];
-    size_t nextra;
-    uint64_t missed[WINDOW_EXTRAS];
+    uint8_t kind;
+};
+
+/* Target memory a walk may use. With `live` set the walker reads what the
+ * ranges lack from the target (and notes it in missed[]); without, a lack
+ * ends the walk with WALK_MISS. */
+struct view {
+    struct view_range r[VIEW_MAX];
+    size_t n;
+    size_t hint;                  /* the range the last lookup found */
+    int live;
+    uint64_t datastack_top;       /* from the thread state the walk began at */
+    uint64_t missed[VIEW_MISSED];
     size_t nmissed;
 };
 
@@ -48,8 +74,13 @@ struct window {
 
 struct ft_walk_scratch {
     struct raw_stack raw;
-    unsigned char *window;
+    unsigned char *window;                  /* the paused path's window copy */
     size_t window_cap;
+    unsigned char *copies;                  /* COPY_SLOTS frames of FRAME_COPY bytes */
+    size_t ncopies;
+    unsigned char tstate[TSTATE_MAX];
+    struct ft_evidence ev;
+    struct view view;
     uint64_t distinct[FT_MAX_DEPTH];
     struct ft_code *codes[FT_MAX_DEPTH];
     uint32_t index[FT_MAX_DEPTH];           /* raw frame -> distinct code */
@@ -85,7 +116,7 @@ static inline enum walk_status classify_failure(void)
 struct tstate_view {
     uint64_t frame;               /* innermost frame; 3.11-3.12: see cframe */
     uint64_t cframe;              /* 3.11-3.12: frame lives at cframe + current_frame */
-    uint64_t thread_id, native_id, next, chunk, top;
+    uint64_t thread_id, native_id, next, chunk, top, limit;
 };
 
 /* Bytes of a thread state to read to see every field in tstate_view. */
@@ -94,20 +125,68 @@ size_t ft_tstate_span(const struct ft_offsets *o);
 void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_t n,
                      struct tstate_view *v);
 int ft_walk_scratch_ensure(struct ft_reader *r);
+/* Starts a read: empty raw stack, evidence, copies and view. */
+void ft_read_begin(struct ft_reader *r, int strict);
 
-enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame, struct raw_stack *s);
-enum walk_status ft_walk_iframes(struct ft_reader *r, struct window *w, uint64_t frame,
-                                 struct raw_stack *s);
+/* Walks from `frame` over r->scratch->view into r->scratch->raw, adding
+ * the evidence for what it used (frames of VIEW_FRAME ranges; windows and
+ * chunks are covered by ft_view_evidence()). */
+enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame);
+enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame);
+/* Evidence for the window and chunk ranges of the view: every byte below
+ * the innermost frame, and that frame's identity. */
+void ft_view_evidence(struct ft_reader *r, uint64_t top);
 /* 1 if the cached code object at code is a generator's or coroutine's. */
 int ft_is_cached_generator(struct ft_reader *r, uint64_t code);
 
 /* Bytes of an _PyInterpreterFrame the walker reads. */
 static inline size_t ft_iframe_span(const struct ft_offsets *o) { return (size_t)o->iframe_localsplus; }
+/* Bytes of a PyFrameObject the walker reads. */
+size_t ft_pyframe_span(const struct ft_offsets *o);
 
-/* Validates the raw stack's code objects and fills t->frames. Codes checked
- * against the target within the last `trust_rounds` rounds (by round) are
- * not re-read; 0 re-reads all. */
-enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t, uint64_t round,
-                                   uint64_t trust_rounds);
+/* Where a running thread's frames are, learnt by an unchecked walk: the
+ * ranges a sandwich read should copy. */
+struct ft_place {
+    uint64_t addr;
+    size_t len;
+    uint8_t kind;                 /* enum view_kind */
+};
+
+struct ft_stack_places {
+    uint64_t cframe;              /* 3.11-3.12: the C frame holding the current frame */
+    size_t n;
+    struct ft_place r[VIEW_MAX];
+};
+
+/* Reads the thread state and walks its frames with plain reads, to learn
+ * where they are (3.11+: the chunks and frames outside them; 3.8-3.10: the
+ * frame objects). Nothing learnt this way is shown: it only aims the next
+ * read. `slack` bytes are added past the top of the current chunk. */
+enum walk_status ft_learn_places(struct ft_reader *r, const struct ft_thread *t,
+                                 size_t slack, struct ft_stack_places *out);
+
+/* A paused target's stack, with plain reads (no second copy needed). */
+enum walk_status ft_read_stack_paused(struct ft_reader *r, struct ft_thread *t);
+
+/* What a speculative read already holds of code objects (fastread.c): the
+ * generation counter read after the frames, heads and content objects of
+ * the codes the last stack had. */
+struct ft_code_pre {
+    int have_generation;
+    uint64_t generation;
+    size_t nheads;
+    const uint64_t *head_addr;
+    const unsigned char *heads;   /* nheads x ft_code_head_size() */
+    size_t nstrs;
+    const uint64_t *str_addr;
+    const uint32_t *str_len;
+    const unsigned char *strs;    /* nstrs x FT_STR_CHECK_MAX */
+};
+
+/* Checks the raw stack's code objects against the target (stackcodes.c)
+ * and fills t->frames. pre may be NULL. *decoded is set when a code object
+ * was decoded afresh (it was read after the frames' copies). */
+enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
+                                   const struct ft_code_pre *pre, int *decoded);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SNAPSHOT_TRIES 5          /* walks of a running target's thread lists */
+
 static int64_t native_id_of(struct ft_reader *r, const struct ft_runtime *rt, uint64_t tstate,
                             uint64_t thread_id)
 {
@@ -83,11 +85,12 @@ static int on_cpu(struct ft_reader *r, const struct ft_walk_opts *opts, pid_t ti
 }
 
 static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct ft_thread *t,
-                       uint64_t tstate, int64_t interp_id, uint64_t holder,
+                       uint64_t tstate, uint64_t interp, int64_t interp_id, uint64_t holder,
                        const struct ft_walk_opts *opts)
 {
     const struct ft_offsets *o = &r->layout->off;
     t->tstate = tstate;
+    t->interp = interp;
     t->interp_id = interp_id;
     t->holds_gil = tstate == holder;
     if (ft_read_u64(r->proc, tstate + o->tstate_thread_id, &t->thread_id) < 0)
@@ -116,7 +119,7 @@ static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
         }
-        if (read_thread(r, rt, t, tstate, (int64_t)id, holder, opts) < 0)
+        if (read_thread(r, rt, t, tstate, interp, (int64_t)id, holder, opts) < 0)
             return -1;
         if (ft_read_u64(r->proc, tstate + o->tstate_next, &tstate) < 0)
             return -1;
@@ -156,7 +159,7 @@ static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,
 int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
                      const struct ft_walk_opts *opts, struct ft_snapshot *out)
 {
-    int tries = opts->paused ? 1 : FT_TEAR_RETRIES;
+    int tries = opts->paused ? 1 : SNAPSHOT_TRIES;
     ft_code_cache_sweep(r->codes);
     for (int i = 0; i < tries; i++) {
         struct thread_list list = {0};

@@ -15,7 +15,6 @@
 #define FT_MAX_DEPTH 8192
 #define FT_MAX_THREADS_PER_INTERP 4096
 #define FT_MAX_INTERPRETERS 256
-#define FT_TEAR_RETRIES 5
 
 struct ft_frame {
     const struct ft_code *code;
@@ -24,6 +23,7 @@ struct ft_frame {
 
 struct ft_thread {
     uint64_t tstate;
+    uint64_t interp;              /* its interpreter state */
     uint64_t thread_id;           /* pthread_t, as threading.get_ident() */
     int64_t native_id;            /* OS thread id, -1 if unknown */
     int64_t interp_id;
@@ -53,12 +53,10 @@ int ft_snapshot_take(struct ft_reader *r, const struct ft_runtime *rt,
                      const struct ft_walk_opts *opts, struct ft_snapshot *out);
 void ft_snapshot_free(struct ft_snapshot *s);
 
-/* Reads one thread's stack into t (t->tstate set by the caller); the
- * building block of snapshots, and what the profiler and bench call. */
+/* Reads one thread's stack into t (t->tstate, t->interp and t->thread_id
+ * set by the caller; thread_id 0: not checked). A running target's stack
+ * is read as fastread.h says: consistent, or t->error. */
 int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused);
-/* The same with an explicit number of tries (a sampler tries once: a torn
- * read is an error sample, not a reason to spend more time). */
-int ft_read_thread_stack_tries(struct ft_reader *r, struct ft_thread *t, int paused, int tries);
 /* Thread states without their stacks: what a sampler refreshes now and then. */
 struct ft_tstate_ref {
     uint64_t tstate, interp, thread_id;

@@ -22,7 +22,7 @@ static struct ft_target *add_target(struct ft_procset *set, struct ft_session *s
         return NULL;
     t->session = *ses;
     t->active = 1;
-    if (ft_sampler_init(&t->sampler, &t->session, set->profile, set->mode, set->blocking) < 0) {
+    if (ft_sampler_init(&t->sampler, &t->session, set->profile, &set->opts) < 0) {
         free(t);
         return NULL;
     }
@@ -36,12 +36,11 @@ static struct ft_target *add_target(struct ft_procset *set, struct ft_session *s
 }
 
 int ft_procset_init(struct ft_procset *set, struct ft_session *root, struct ft_profile *profile,
-                    enum ft_sample_mode mode, int blocking, int follow)
+                    const struct ft_sample_opts *opts, int follow)
 {
     memset(set, 0, sizeof *set);
     set->profile = profile;
-    set->mode = mode;
-    set->blocking = blocking;
+    set->opts = *opts;
     set->follow = follow;
     if (!add_target(set, root, 0)) {
         ft_fail(FT_E_SYSTEM, "out of memory");

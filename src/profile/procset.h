@@ -25,13 +25,12 @@ struct ft_procset {
     pid_t tried[1024];           /* descendants already looked at */
     size_t ntried;
     struct ft_profile *profile;
-    enum ft_sample_mode mode;
-    int blocking;
+    struct ft_sample_opts opts;
 };
 
 /* Takes ownership of the opened session of the root target. */
 int ft_procset_init(struct ft_procset *set, struct ft_session *root, struct ft_profile *profile,
-                    enum ft_sample_mode mode, int blocking, int follow);
+                    const struct ft_sample_opts *opts, int follow);
 /* One round over every live target. Returns 0, 1 when the root target has
  * exited, or -1 when it can no longer be read for another reason. */
 int ft_procset_round(struct ft_procset *set, uint64_t now);

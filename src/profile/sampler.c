@@ -16,9 +16,7 @@
 #include <unistd.h>
 
 #define REFRESH_NS 100000000ull
-/* Code objects are re-checked against the target every this many rounds
- * (and at once when an instruction offset does not fit them). */
-#define TRUST_ROUNDS 100
+#define LIST_TRIES 5
 
 static const char *mode_names[] = {[FT_MODE_CPU] = "cpu", [FT_MODE_WALL] = "wall", [FT_MODE_GIL] = "gil"};
 
@@ -42,13 +40,14 @@ uint64_t ft_now_ns(void)
 }
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
-                    enum ft_sample_mode mode, int blocking)
+                    const struct ft_sample_opts *opts)
 {
     memset(s, 0, sizeof *s);
     s->session = session;
     s->profile = profile;
-    s->mode = mode;
-    s->blocking = blocking;
+    s->mode = opts->mode;
+    s->blocking = opts->blocking;
+    s->read_full = opts->read_full;
     s->locs = malloc(FT_MAX_DEPTH * sizeof *s->locs);
     if (!s->locs) {
         ft_fail(FT_E_SYSTEM, "out of memory");
@@ -93,9 +92,22 @@ static int refresh(struct ft_sampler *s)
         ses->rt.layout.off.tstate_native_thread_id == FT_ABSENT &&
         ft_proc_reload_maps(&ses->proc) == 0)
         ft_find_pthread_tid_offset(&ses->proc, &ses->rt);
-    ft_error_clear();
-    if (ft_list_tstates(&ses->reader, &ses->rt, refs, FT_SAMPLER_MAX_THREADS, &n) < 0)
-        return -1;
+    /* Threads come and go while the list is walked: a walk that ran into
+     * a freed thread state is walked again; if it keeps failing the old
+     * list is kept until the next refresh. Only a process that cannot be
+     * read at all ends the run. */
+    int rc = -1;
+    for (int tries = 0; tries < LIST_TRIES && rc < 0; tries++) {
+        ft_error_clear();
+        rc = ft_list_tstates(&ses->reader, &ses->rt, refs, FT_SAMPLER_MAX_THREADS, &n);
+        if (rc < 0 && ft_error_kind() != FT_E_CORRUPT)
+            return -1;
+    }
+    if (rc < 0) {
+        s->list_failures++;
+        ft_error_clear();
+        return 0;
+    }
     struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
     for (size_t i = 0; i < n; i++) {
         fresh[i].ref = refs[i];
@@ -205,7 +217,12 @@ static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t no
         struct ft_thread th;
         memset(&th, 0, sizeof th);
         th.tstate = t->ref.tstate;
-        if (ft_fastread_stack(&s->session->reader, t->fast, &th, s->rounds, TRUST_ROUNDS) < 0)
+        th.interp = t->ref.interp;
+        th.thread_id = t->ref.thread_id;
+        if (s->read_full)
+            ft_fastread_forget(t->fast);
+        if (s->blocking ? ft_read_thread_stack(&s->session->reader, &th, 1) < 0
+                        : ft_fastread_stack(&s->session->reader, t->fast, &th) < 0)
             return -1;
         if (th.error[0]) {
             s->errors++;

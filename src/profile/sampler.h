@@ -17,6 +17,14 @@
 
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 
+/* How a recording samples: which threads, whether the process is paused
+ * around each round, whether a stack's places are found afresh each time. */
+struct ft_sample_opts {
+    enum ft_sample_mode mode;
+    int blocking;
+    int read_full;
+};
+
 #define FT_SAMPLER_MAX_THREADS 1024
 
 struct ft_sampled_thread {
@@ -31,11 +39,13 @@ struct ft_sampler {
     struct ft_profile *profile;
     enum ft_sample_mode mode;
     int blocking;                /* pause the process around each round */
+    int read_full;               /* forget the places of each stack after reading it */
     struct ft_sampled_thread threads[FT_SAMPLER_MAX_THREADS];
     size_t nthreads;
     uint64_t next_refresh_ns;
     uint64_t rounds, samples, errors;
     uint64_t read_misses;        /* stack reads that needed more than one syscall */
+    uint64_t list_failures;      /* thread-list walks that kept tearing (old list kept) */
     int track_activity;          /* count GIL and on-CPU shares (for top) */
     int label_pid;               /* name threads "name [pid N]" (child processes) */
     uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
@@ -48,7 +58,7 @@ const char *ft_sample_mode_name(enum ft_sample_mode m);
 int ft_sample_mode_parse(const char *name, enum ft_sample_mode *out);
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
-                    enum ft_sample_mode mode, int blocking);
+                    const struct ft_sample_opts *opts);
 void ft_sampler_free(struct ft_sampler *s);
 /* One round at time now_ns. Returns 0, or -1 if the process is gone or can
  * no longer be read (ft_fail set). */

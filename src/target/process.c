@@ -197,7 +197,7 @@ const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr)
 
 ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
 {
-    enum { MAX_IOV = 512 };
+    enum { MAX_IOV = 1024 }; /* IOV_MAX */
     if (n == 0 || n > MAX_IOV || p->image || p->use_mem_file) {
         /* No vector read here: read piece by piece and stop at the first hole. */
         size_t total = 0;
