@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,11 @@ import interpreters  # noqa: E402
 import oracle  # noqa: E402
 
 FT = os.environ.get("FRAMETAP", os.path.join(ROOT, "build", "frametap"))
+# a copy, so that a rebuild during a long run does not change what is measured
+_COPY = tempfile.NamedTemporaryFile(prefix="frametap-", delete=False)
+_COPY.close()
+shutil.copy(FT, _COPY.name)
+FT = _COPY.name
 
 
 def start(python, shape):

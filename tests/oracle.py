@@ -144,6 +144,7 @@ def why_illegal(frames):
     """None if the stack (root first) is one the shapes program can have,
     else a reason."""
     frames = [f if isinstance(f, Frame) else Frame(*f) for f in frames]
+    frames = [f for f in frames if f.name != "<GC>"]  # the collector runs between any frames
     if not frames:
         return None  # a thread between its state's creation and its first frame
     err = _check_root(frames)
@@ -196,10 +197,13 @@ def why_illegal(frames):
 
 
 FRAME_RE = re.compile(r"^(.*) \((.*):(-?\d+)\)$")
+SYNTHETIC = {"<GC>"}
 FRAME_NOLINE_RE = re.compile(r"^(.*) \((.*)\)$")
 
 
 def parse_frame(label):
+    if label in SYNTHETIC:
+        return Frame(label, "", -1)
     m = FRAME_RE.match(label)
     if m:
         return Frame(m.group(1), m.group(2), int(m.group(3)))

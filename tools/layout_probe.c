@@ -51,6 +51,14 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
 #if PY_VERSION_HEX >= 0x030E0000
     o->interp_code_generation = OFF(PyInterpreterState, _code_object_generation);
 #endif
+#if PY_VERSION_HEX >= 0x03090000
+    o->interp_gc_collecting = OFF(PyInterpreterState, gc.collecting);
+#else
+    o->runtime_gc_collecting = OFF(_PyRuntimeState, gc.collecting);
+#endif
+#if PY_VERSION_HEX >= 0x030F0000
+    o->interp_gc_frame = OFF(PyInterpreterState, gc.frame);
+#endif
     o->interp_next = OFF(PyInterpreterState, next);
     o->interp_id = OFF(PyInterpreterState, id);
 #if PY_VERSION_HEX >= 0x03090000
@@ -106,6 +114,17 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
     o->iframe_instr = OFF(_PyInterpreterFrame, instr_ptr);
 #  endif
     o->iframe_size = sizeof(_PyInterpreterFrame);
+#  if PY_VERSION_HEX < 0x030E0000
+    o->iframe_stacktop = OFF(_PyInterpreterFrame, stacktop);
+#  endif
+#  if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+    /* A behaviour, not a layout: _PyFrame_GetStackPointer() sets stacktop
+     * to -1 when a frame (re)starts running and _PyFrame_SetStackPointer()
+     * stores its depth before it pushes a callee (pycore_frame.h). 3.11
+     * never resets it; 3.14 keeps a pointer that is reset only in debug
+     * builds. */
+    c->stacktop_running = 1;
+#  endif
     c->generator_owner = FRAME_OWNED_BY_GENERATOR;
     c->thread_owner = FRAME_OWNED_BY_THREAD;
     o->iframe_previous = OFF(_PyInterpreterFrame, previous);

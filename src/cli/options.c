@@ -30,12 +30,13 @@ static const struct shared_opt shared[] = {
      "  -m, --mode MODE        cpu: threads on a CPU (default); wall: all threads;\n"
      "                         gil: the thread holding the GIL\n"},
     {FT_OPTS_SAMPLING, {"blocking", no_argument, 0, 'b'},
-     "  -b, --blocking         pause the process for each sample (interrupts its\n"
-     "                         waiting system calls; see README, Pausing)\n"},
+     "  -b, --blocking         pause the whole process for each sample (interrupts\n"
+     "                         its waiting system calls; see README, Pausing)\n"},
     {FT_OPTS_SAMPLING, {"nonblocking", no_argument, 0, OPT_NONBLOCKING},
-     "      --nonblocking      never pause the process (the default): a stack that\n"
-     "                         changes while it is read is read again or counted\n"
-     "                         as an error, never written\n"},
+     "      --nonblocking      never pause. Default: never on CPython 3.11+ (a stack\n"
+     "                         that changes while it is read is read again or\n"
+     "                         counted as an error, never written); on 3.8-3.10 the\n"
+     "                         running thread is paused for the instant of its read\n"},
     {FT_OPTS_SAMPLING, {"read", required_argument, 0, OPT_READ},
      "      --read fast|full   fast (default): read where the frames were last time;\n"
      "                         full: find them afresh for every sample (slower)\n"},
@@ -115,8 +116,8 @@ int ft_opts_shared(const struct ft_optparser *p, int c, const char *arg, struct 
     switch (c) {
     case 'r': return ft_opts_number(p->cmd, "--rate", arg, 1, 1000000, &o->rate) < 0 ? -1 : 1;
     case 'd': return ft_opts_number(p->cmd, "--duration", arg, 0.001, 1e7, &o->duration) < 0 ? -1 : 1;
-    case 'b': o->sample.blocking = 1; return 1;
-    case OPT_NONBLOCKING: o->sample.blocking = 0; return 1;
+    case 'b': o->sample.pause = FT_PAUSE_ALL; return 1;
+    case OPT_NONBLOCKING: o->sample.pause = FT_PAUSE_NEVER; return 1;
     case 'm':
         if (ft_sample_mode_parse(arg, &o->sample.mode) == 0)
             return 1;

@@ -192,16 +192,32 @@ static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_
     return 0;
 }
 
+static const char *pause_words(enum ft_pause p)
+{
+    static const char *words[] = {[FT_PAUSE_AUTO] = "?", [FT_PAUSE_NEVER] = "never paused",
+                                  [FT_PAUSE_RUNNING] = "running threads paused per sample",
+                                  [FT_PAUSE_ALL] = "paused per sample"};
+    return words[p];
+}
+
 static void summary(const struct ft_procset *set, const struct record_opts *o, const struct run_state *st)
 {
     uint64_t samples, errors, rounds;
     ft_procset_totals(set, &samples, &errors, &rounds);
     double secs = (double)(ft_now_ns() - st->start) / 1e9;
     fprintf(stderr, "frametap: %.2f s, %llu samples (%.1f rounds/s of %.0f requested), "
-            "%.2f%% errors, %zu threads in %zu process%s, mode %s\n",
+            "%.2f%% errors, %zu threads in %zu process%s, mode %s, %s\n",
             secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0, o->run.rate,
             samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
-            set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode));
+            set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode),
+            pause_words(set->v[0]->sampler.pause));
+    if (errors) {
+        struct ft_err_tally causes;
+        ft_procset_causes(set, &causes);
+        fprintf(stderr, "frametap: error samples by cause (each a stack that changed or vanished "
+                "while being read, never written as a stack):\n");
+        ft_tally_print(stderr, "frametap: ", &causes);
+    }
 }
 
 static enum ft_format format_for(const struct record_opts *o, const char *path)
@@ -268,6 +284,10 @@ int ft_cmd_record(int argc, char **argv)
         ft_profile_free(&prof);
         return ft_report_error();
     }
+    const char *why;
+    ft_pause_policy(o.run.sample.pause, &set.v[0]->session.rt.layout, &why);
+    if (why)
+        fprintf(stderr, "frametap: CPython %s: %s\n", set.v[0]->session.version, why);
     rc = sample_loop(&set, &o, child, &child_status, &st);
     rc = rc < 0 ? ft_report_error_for(pid) : finish(&set, &o, &st, pid);
     if (child > 0 && !ft_child_exited(child, &child_status) && !stop_requested)

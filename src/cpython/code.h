@@ -71,6 +71,7 @@ struct ft_walk_scratch;
 struct ft_reader {
     struct ft_proc *proc;
     const struct ft_layout *layout;
+    uint64_t runtime;             /* _PyRuntime in the target */
     struct ft_code_cache *codes;
     uint64_t code_type;           /* address of PyCode_Type once verified */
     struct ft_walk_scratch *scratch; /* walker buffers, see stack.c */

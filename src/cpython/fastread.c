@@ -109,7 +109,8 @@ struct plan {
     int layers;
     int nts, top_t;                 /* thread-state reads; the one the walk starts from */
     size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], layer_at[MAX_LAYERS - 1];
-    size_t gen_at, heads_at, strs_at, total;
+    size_t gen_at, gc_at, gc_len, heads_at, strs_at, total;
+    size_t nheads, nstrs;           /* code heads and contents read along */
 };
 
 /* Merges places that lie close together into spans, so that a layer costs
@@ -145,6 +146,26 @@ static void plan_spans(const struct ft_fastread *f, struct plan *p)
     p->p_len = at;
 }
 
+/* Bytes of the garbage collector's state read along: the collecting flag,
+ * and (3.15+) the frame the collection began in when it lies close by. */
+static size_t gc_span(const struct ft_reader *r)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    if (o->interp_gc_collecting == FT_ABSENT && o->runtime_gc_collecting == FT_ABSENT)
+        return 0;
+    if (o->interp_gc_frame != FT_ABSENT && o->interp_gc_collecting != FT_ABSENT &&
+        o->interp_gc_frame > o->interp_gc_collecting && o->interp_gc_frame + 8 - o->interp_gc_collecting <= 16)
+        return (size_t)(o->interp_gc_frame + 8 - o->interp_gc_collecting);
+    return 4;
+}
+
+static uint64_t gc_addr(const struct ft_reader *r, const struct ft_thread *t)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    return o->interp_gc_collecting != FT_ABSENT ? t->interp + o->interp_gc_collecting
+                                                : r->runtime + o->runtime_gc_collecting;
+}
+
 /* P1 at 0; with three layers a thread state T0 before P1 (liveness checks
  * only); then per later layer a thread state, the C frame's current frame,
  * and the layer; then N and K. */
@@ -169,10 +190,17 @@ static void plan_layout(const struct ft_reader *r, const struct ft_fastread *f, 
     }
     p->gen_at = at;
     at += 8;
+    p->gc_at = at;
+    p->gc_len = gc_span(r);
+    at += 16;
+    /* 3.14+ needs no heads while no code object was freed: the generation
+     * counter says so, and heads are read only when it moved */
+    p->nheads = r->check == FT_CHECK_GENERATION ? 0 : f->ncodes;
+    p->nstrs = f->nstrs;
     p->heads_at = at;
-    at += f->ncodes * p->head_size;
+    at += p->nheads * p->head_size;
     p->strs_at = at;
-    at += f->nstrs * FT_STR_CHECK_MAX;
+    at += p->nstrs * FT_STR_CHECK_MAX;
     p->total = at;
 }
 
@@ -183,6 +211,13 @@ static uint64_t next_random(struct ft_fastread *f)
     x ^= x >> 7;
     x ^= x << 17;
     return f->seed = x;
+}
+
+/* 0-2 spacer reads, only where more than two copies are compared (where
+ * a dead frame cannot be told from a live one) */
+static uint64_t spacers(struct ft_fastread *f, const struct plan *p)
+{
+    return p->layers > 2 ? next_random(f) % 3 : 0;
 }
 
 static struct ft_remote_iov range(uint64_t addr, unsigned char *buf, size_t len)
@@ -218,12 +253,12 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
          * a program that loops with the period of these reads could
          * otherwise show every thread state one moment of its loop and
          * every copy another, each time alike */
-        for (uint64_t x = next_random(f) % 3; x > 0; x--)
+        for (uint64_t x = spacers(f, p); x > 0; x--)
             iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
         iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
         if (f->places.cframe)
             iov[n++] = range(f->places.cframe + o->cframe_current_frame, b + p->cframe_at[j], 8);
-        for (uint64_t x = next_random(f) % 3; x > 0; x--)
+        for (uint64_t x = spacers(f, p); x > 0; x--)
             iov[n++] = range(t->tstate, b + p->gen_at, 8);
         if (j == 0 && p->top_t)
             n += add_places(p, b, 0, iov + n);
@@ -232,9 +267,11 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
     }
     if (r->check == FT_CHECK_GENERATION)
         iov[n++] = range(t->interp + o->interp_code_generation, b + p->gen_at, 8);
-    for (size_t i = 0; i < f->ncodes; i++)
+    if (p->gc_len && t->interp)
+        iov[n++] = range(gc_addr(r, t), b + p->gc_at, p->gc_len);
+    for (size_t i = 0; i < p->nheads; i++)
         iov[n++] = range(f->codes[i], b + p->heads_at + i * p->head_size, p->head_size);
-    for (size_t i = 0; i < f->nstrs; i++)
+    for (size_t i = 0; i < p->nstrs; i++)
         iov[n++] = range(f->strs[i], b + p->strs_at + i * FT_STR_CHECK_MAX, f->str_len[i]);
     size_t want = 0;
     for (size_t i = 0; i < n; i++)
@@ -379,6 +416,16 @@ static void mark_used(struct ft_fastread *f, const struct ft_walk_scratch *w)
                 f->used[k] = f->reads;
 }
 
+static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigned char *b,
+                  struct ft_thread *t)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    t->gc_collecting = p->gc_len && t->interp && ft_i32_in(b + p->gc_at, p->gc_len, 0) != 0;
+    t->gc_frame = t->gc_collecting && p->gc_len > 8
+                      ? ft_u64_in(b + p->gc_at, p->gc_len, o->interp_gc_frame - o->interp_gc_collecting)
+                      : 0;
+}
+
 /* One sandwich and what follows from it. WALK_MISS: learn and read again. */
 static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
@@ -412,9 +459,10 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
     struct ft_code_pre pre = {
         .have_generation = r->check == FT_CHECK_GENERATION,
         .generation = ft_u64_in(f->buf + p.gen_at, 8, 0),
-        .nheads = f->ncodes, .head_addr = f->codes, .heads = f->buf + p.heads_at,
-        .nstrs = f->nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
+        .nheads = p.nheads, .head_addr = f->codes, .heads = f->buf + p.heads_at,
+        .nstrs = p.nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
     };
+    gc_of(r, &p, f->buf, t);
     int decoded = 0;
     st = ft_resolve_frames(r, t, &pre, &decoded);
     if (st != WALK_OK)
@@ -498,6 +546,8 @@ int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
     }
     ft_error_clear();
     enum walk_status st = ft_read_stack_paused(r, t);
+    if (st == WALK_OK && t->interp && ft_gc_state(r, t->interp, &t->gc_collecting, &t->gc_frame) < 0)
+        st = classify_failure();
     if (st == WALK_FATAL)
         return -1;
     if (st != WALK_OK) {

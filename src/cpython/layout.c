@@ -160,3 +160,8 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
     out->from_debug_offsets = 1;
     return 0;
 }
+
+int ft_layout_frames_are_objects(const struct ft_layout *l)
+{
+    return l->off.pyframe_back != FT_ABSENT;
+}

@@ -41,4 +41,8 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr,
 /* Renders hexversion (or major.minor) as "3.15.2" / "3.15.0b4". */
 void ft_version_string(const struct ft_layout *l, char *buf, size_t size);
 
+/* 1 before 3.11: every frame is an object of its own, allocated anywhere,
+ * so a running thread's stack cannot be copied in a few ranges at once. */
+int ft_layout_frames_are_objects(const struct ft_layout *l);
+
 #endif

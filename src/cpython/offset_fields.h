@@ -26,6 +26,9 @@
     X(interp_gil_locked)         /* interp->_gil.locked, 3.12+            */   \
     X(interp_gil_holder)         /* interp->_gil.last_holder, 3.12+       */   \
     X(interp_code_generation)    /* _code_object_generation: codes freed, 3.14+ */ \
+    X(runtime_gc_collecting)     /* _PyRuntime.gc.collecting, 3.8         */   \
+    X(interp_gc_collecting)      /* interp->gc.collecting, 3.9+           */   \
+    X(interp_gc_frame)           /* interp->gc.frame: where it began, 3.15+ */ \
     X(tstate_next)                                                             \
     X(tstate_interp)                                                           \
     X(tstate_frame)              /* PyFrameObject *frame, <=3.10          */   \
@@ -51,6 +54,7 @@
     X(iframe_instr)              /* prev_instr 3.11-3.12, instr_ptr 3.13+ */   \
     X(iframe_owner)                                                            \
     X(iframe_is_entry)           /* 3.11: bool, first frame of an eval call */ \
+    X(iframe_stacktop)           /* int stacktop, 3.11-3.13               */   \
     X(iframe_localsplus)                                                       \
     X(code_size)                                                               \
     X(code_filename)                                                           \
@@ -80,6 +84,8 @@
     X(stackref_tag_bits)  /* low bits to clear in f_executable, 3.14+    */   \
     X(lasti_unit)         /* bytes per f_lasti unit, <=3.10              */   \
     X(pyframe_running)    /* pyframe_state's value while the frame runs  */   \
+    X(stacktop_running)   /* 3.12-3.13: stacktop is -1 while the frame runs, \
+                             set (>= 0) while it waits for a callee       */   \
     X(generator_flags)    /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */ \
     X(state_kind_shift)                                                        \
     X(state_kind_mask)                                                         \

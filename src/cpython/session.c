@@ -21,6 +21,7 @@ int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method)
     }
     s->reader.proc = &s->proc;
     s->reader.layout = &s->rt.layout;
+    s->reader.runtime = s->rt.addr;
     s->reader.codes = ft_code_cache_new(CODE_CACHE_SIZE);
     ft_reader_init(&s->reader);
     if (!s->reader.codes) {

@@ -156,6 +156,21 @@ enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame)
     return WALK_OK;
 }
 
+/* 3.12-3.13: a frame with a Python frame above it must be waiting for it,
+ * with its stack depth stored; a running frame has stacktop -1. Memory a
+ * running caller's callee used to occupy keeps that callee's code and
+ * links, so without this a copy taken between a return and the next call
+ * would show the old callee on top of a caller that is elsewhere. */
+static int waiting(struct ft_reader *r, const unsigned char *b, size_t span)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    if (!r->scratch->raw.strict || !r->layout->c.stacktop_running || o->iframe_stacktop == FT_ABSENT ||
+        ft_i32_in(b, span, o->iframe_stacktop) >= 0)
+        return 1;
+    ft_fail(FT_E_CORRUPT, "a frame below the innermost was running, not waiting for a call");
+    return 0;
+}
+
 /* 3.11+: _PyInterpreterFrames linked by `previous`; shim frames skipped. A
  * generator's frame has no caller link while it is suspended: met inside a
  * chain, it was caught between a yield and a resume, and the chain ends
@@ -168,6 +183,7 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
     size_t span = ft_iframe_span(o);
     uint64_t tag_mask = ~(uint64_t)k->stackref_tag_bits;
     uint64_t top = frame;
+    int callee_python = 0;        /* the frame walked before this one: Python, not a shim */
     struct cycle_check cc = {0, 1, 0};
     if (span > FRAME_COPY)
         return WALK_FATAL;
@@ -189,6 +205,9 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
         if (kind == VIEW_FRAME)
             ft_evidence_add(&r->scratch->ev, frame, b, span,
                             frame == top ? FT_EV_IFRAME_TOP : FT_EV_IFRAME);
+        if (!shim && callee_python && !waiting(r, b, span))
+            return WALK_TORN;
+        callee_python = !shim;
         if (!shim) {
             int64_t offset = (int64_t)(ft_u64_in(b, span, o->iframe_instr) -
                                        (code + o->code_code_adaptive));

@@ -186,7 +186,8 @@ enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
             free(frames);
             return WALK_TORN;
         }
-        frames[i] = (struct ft_frame){code, ft_code_line(code, r->layout->linetable, offset)};
+        frames[i] = (struct ft_frame){code, ft_code_line(code, r->layout->linetable, offset),
+                                      s->v[i].addr};
     }
     t->frames = frames;
     t->nframes = s->n;

@@ -55,6 +55,36 @@ static struct ft_thread *push_thread(struct thread_list *l)
     return t;
 }
 
+int ft_gc_state(struct ft_reader *r, uint64_t interp, int *collecting, uint64_t *frame)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    int32_t flag = 0;
+    *collecting = 0;
+    *frame = 0;
+    uint64_t at = o->interp_gc_collecting != FT_ABSENT ? interp + o->interp_gc_collecting
+                : o->runtime_gc_collecting != FT_ABSENT ? r->runtime + o->runtime_gc_collecting : 0;
+    if (!at || !interp)
+        return 0;
+    if (ft_read_i32(r->proc, at, &flag) < 0 ||
+        (flag && o->interp_gc_frame != FT_ABSENT &&
+         ft_read_u64(r->proc, interp + o->interp_gc_frame, frame) < 0))
+        return -1;
+    *collecting = flag != 0;
+    return 0;
+}
+
+long ft_gc_position(const struct ft_thread *t, uint64_t holder)
+{
+    if (!t->gc_collecting)
+        return -1;
+    if (!t->gc_frame)
+        return t->tstate == holder ? 0 : -1;
+    for (size_t i = 0; i < t->nframes; i++)
+        if (t->frames[i].addr == t->gc_frame)
+            return (long)i;
+    return -1;
+}
+
 /* Which thread state holds the GIL: <=3.11 the runtime's tstate_current;
  * 3.12+ the interpreter's GIL, if locked. */
 uint64_t ft_gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp)

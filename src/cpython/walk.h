@@ -19,6 +19,7 @@
 struct ft_frame {
     const struct ft_code *code;
     int line;                     /* -1: the table has no line here */
+    uint64_t addr;                /* where the frame lives in the target */
 };
 
 struct ft_thread {
@@ -33,6 +34,8 @@ struct ft_thread {
     struct ft_frame *frames;      /* innermost first */
     size_t nframes;
     int truncated;                /* deeper than FT_MAX_DEPTH */
+    int gc_collecting;            /* its interpreter was collecting garbage */
+    uint64_t gc_frame;            /* 3.15+: the frame the collection began in, 0 unknown */
     char error[256];              /* set when the stack could not be read */
 };
 
@@ -64,6 +67,14 @@ struct ft_tstate_ref {
 };
 int ft_list_tstates(struct ft_reader *r, const struct ft_runtime *rt, struct ft_tstate_ref *out,
                     size_t max, size_t *count);
+/* Whether interp is collecting garbage, and (3.15+) the frame the
+ * collection began in (0: not published or no Python frame). */
+int ft_gc_state(struct ft_reader *r, uint64_t interp, int *collecting, uint64_t *frame);
+/* Where a <GC> frame goes in t's frames (innermost first): above the frame
+ * the collection began in (3.15+), else on top when t is the collector
+ * (holder: the GIL holder's thread state). -1: t is not collecting. */
+long ft_gc_position(const struct ft_thread *t, uint64_t holder);
+
 /* The thread state holding interp's GIL now (0: none or unknown). */
 uint64_t ft_gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp);
 

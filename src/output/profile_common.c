@@ -64,7 +64,9 @@ int ft_format_from_path(const char *path, enum ft_format *out)
 void ft_frame_label(struct strbuf *out, const struct ft_profile *p, struct ft_loc loc)
 {
     const struct ft_func *f = &p->funcs[loc.func];
-    if (loc.line >= 0)
+    if (!f->file[0])
+        sb_puts(out, f->qualname); /* a synthetic frame such as <GC> */
+    else if (loc.line >= 0)
         sb_printf(out, "%s (%s:%d)", f->qualname, f->file, loc.line);
     else
         sb_printf(out, "%s (%s)", f->qualname, f->file);

@@ -144,3 +144,10 @@ void ft_procset_free(struct ft_procset *set)
     }
     set->n = 0;
 }
+
+void ft_procset_causes(const struct ft_procset *set, struct ft_err_tally *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < set->n; i++)
+        ft_tally_merge(out, &set->v[i]->sampler.causes);
+}

@@ -39,5 +39,7 @@ void ft_procset_free(struct ft_procset *set);
 /* Sums over all targets. */
 void ft_procset_totals(const struct ft_procset *set, uint64_t *samples, uint64_t *errors,
                        uint64_t *rounds);
+/* Error samples of all targets by cause. */
+void ft_procset_causes(const struct ft_procset *set, struct ft_err_tally *out);
 
 #endif

@@ -39,6 +39,28 @@ uint64_t ft_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+enum ft_pause ft_pause_policy(enum ft_pause asked, const struct ft_layout *l, const char **why)
+{
+    int objects = ft_layout_frames_are_objects(l);
+    if (why)
+        *why = asked == FT_PAUSE_NEVER && objects
+                   ? "this Python keeps every frame in an object of its own, which cannot be "
+                     "copied at one instant while its thread runs: with --nonblocking a "
+                     "stack that changes within microseconds may be written torn (the "
+                     "default pauses running threads instead)"
+                   : NULL;
+    if (asked != FT_PAUSE_AUTO)
+        return asked;
+    if (!objects)
+        return FT_PAUSE_NEVER;
+    if (why)
+        *why = "this Python keeps every frame in an object of its own, which cannot be "
+               "copied at one instant while its thread runs: running threads are paused for "
+               "the instant of each sample (--nonblocking never pauses; fast-changing stacks "
+               "may then be written torn)";
+    return FT_PAUSE_RUNNING;
+}
+
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
                     const struct ft_sample_opts *opts)
 {
@@ -46,9 +68,9 @@ int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_
     s->session = session;
     s->profile = profile;
     s->mode = opts->mode;
-    s->blocking = opts->blocking;
+    s->pause = ft_pause_policy(opts->pause, &session->rt.layout, NULL);
     s->read_full = opts->read_full;
-    s->locs = malloc(FT_MAX_DEPTH * sizeof *s->locs);
+    s->locs = malloc((FT_MAX_DEPTH + 2) * sizeof *s->locs);
     if (!s->locs) {
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
@@ -125,7 +147,8 @@ static int refresh(struct ft_sampler *s)
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
         }
-        if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity) &&
+        if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity ||
+                                     s->pause == FT_PAUSE_RUNNING) &&
             refs[i].native_id > 0)
             fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
         char name[64], comm[32];
@@ -157,7 +180,9 @@ static int is_running(int fd)
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
                   uint64_t *holder_interps, size_t *nholders)
 {
-    int running = (s->mode == FT_MODE_CPU || s->track_activity) && is_running(t->stat_fd);
+    int running = (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
+                  is_running(t->stat_fd);
+    t->running = running;
     s->thread_looks++;
     s->running_looks += (uint64_t)running;
     switch (s->mode) {
@@ -183,14 +208,33 @@ static uint32_t func_of(struct ft_profile *p, struct ft_code *c)
     return (uint32_t)c->user_id;
 }
 
+/* Where a <GC> frame goes in this sample, if anywhere: the GIL holder is
+ * asked only while a collection runs and the interpreter does not say
+ * where it began. */
+static long gc_position(struct ft_sampler *s, const struct ft_thread *th)
+{
+    uint64_t holder = 0;
+    if (!th->gc_collecting)
+        return -1;
+    if (!th->gc_frame)
+        holder = ft_gil_holder(&s->session->reader, &s->session->rt, th->interp);
+    return ft_gc_position(th, holder);
+}
+
 static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
                    uint64_t now)
 {
+    long gc = gc_position(s, th);
+    size_t n = 0;
     for (size_t i = 0; i < th->nframes; i++) {
         struct ft_code *c = (struct ft_code *)th->frames[i].code;
-        s->locs[i] = (struct ft_loc){func_of(s->profile, c), th->frames[i].line};
+        if ((long)i == gc)
+            s->locs[n++] = (struct ft_loc){ft_profile_func(s->profile, "<GC>", "", 0), -1};
+        s->locs[n++] = (struct ft_loc){func_of(s->profile, c), th->frames[i].line};
     }
-    uint32_t stack = ft_profile_stack(s->profile, s->locs, th->nframes);
+    if (gc >= 0 && (size_t)gc >= th->nframes)
+        s->locs[n++] = (struct ft_loc){ft_profile_func(s->profile, "<GC>", "", 0), -1};
+    uint32_t stack = ft_profile_stack(s->profile, s->locs, n);
     ft_profile_add(s->profile, t->profile_thread, stack, now);
     s->samples++;
 }
@@ -208,6 +252,25 @@ static void choose(struct ft_sampler *s, uint8_t *want, uint64_t now)
     }
 }
 
+/* One thread's stack: read paused when the whole process is, or when this
+ * thread runs and its version needs it; else the consistent running read.
+ * 1: read (or an error sample); 0: the thread went away; -1: fatal. */
+static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th)
+{
+    struct ft_reader *r = &s->session->reader;
+    if (s->pause == FT_PAUSE_ALL)
+        return ft_read_thread_stack(r, th, 1) < 0 ? -1 : 1;
+    if (s->pause != FT_PAUSE_RUNNING || !t->running || t->ref.native_id <= 0)
+        return ft_fastread_stack(r, t->fast, th) < 0 ? -1 : 1;
+    pid_t tid = (pid_t)t->ref.native_id;
+    int held = ft_thread_pause(&s->session->proc, tid);
+    if (held <= 0)
+        return held;
+    int rc = ft_read_thread_stack(r, th, 1);
+    ft_thread_resume(&s->session->proc, tid);
+    return rc < 0 ? -1 : 1;
+}
+
 static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t now)
 {
     for (size_t i = 0; i < s->nthreads; i++) {
@@ -221,10 +284,13 @@ static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t no
         th.thread_id = t->ref.thread_id;
         if (s->read_full)
             ft_fastread_forget(t->fast);
-        if (s->blocking ? ft_read_thread_stack(&s->session->reader, &th, 1) < 0
-                        : ft_fastread_stack(&s->session->reader, t->fast, &th) < 0)
+        int rc = read_one(s, t, &th);
+        if (rc < 0)
             return -1;
+        if (rc == 0) /* the thread is gone: nothing to count */
+            continue;
         if (th.error[0]) {
+            ft_tally_add(&s->causes, th.error);
             s->errors++;
             s->profile->error_samples++;
             s->next_refresh_ns = 0; /* a torn read may mean the thread list changed */
@@ -246,14 +312,14 @@ int ft_sampler_round(struct ft_sampler *s, uint64_t now)
     }
     static uint8_t want[FT_SAMPLER_MAX_THREADS];
     choose(s, want, now);
-    if (s->blocking && ft_proc_pause(&s->session->proc) < 0)
+    if (s->pause == FT_PAUSE_ALL && ft_proc_pause(&s->session->proc) < 0)
         return -1;
     int rc = sample_threads(s, want, now);
     if (s->track_activity && s->nthreads) {
         uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, s->threads[0].ref.interp);
         s->gil_rounds += h != 0;
     }
-    if (s->blocking)
+    if (s->pause == FT_PAUSE_ALL)
         ft_proc_resume(&s->session->proc);
     ft_code_cache_sweep(s->session->reader.codes);
     s->rounds++;

@@ -14,14 +14,20 @@
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "aggregate.h"
+#include "errtally.h"
 
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 
-/* How a recording samples: which threads, whether the process is paused
- * around each round, whether a stack's places are found afresh each time. */
+/* When the target is paused for a sample. AUTO: never where a running
+ * thread's stack can be copied consistently (3.11+), else the running
+ * threads only, each for the instant of its read (3.8-3.10). */
+enum ft_pause { FT_PAUSE_AUTO, FT_PAUSE_NEVER, FT_PAUSE_RUNNING, FT_PAUSE_ALL };
+
+/* How a recording samples: which threads, when the process is paused,
+ * whether a stack's places are found afresh each time. */
 struct ft_sample_opts {
     enum ft_sample_mode mode;
-    int blocking;
+    enum ft_pause pause;
     int read_full;
 };
 
@@ -31,6 +37,7 @@ struct ft_sampled_thread {
     struct ft_tstate_ref ref;
     int stat_fd;                 /* /proc/PID/task/TID/stat, kept open for --mode cpu */
     struct ft_fastread *fast;    /* where this thread's frames were last time */
+    int running;                 /* on a CPU when this round looked */
     uint32_t profile_thread;
 };
 
@@ -38,7 +45,7 @@ struct ft_sampler {
     struct ft_session *session;
     struct ft_profile *profile;
     enum ft_sample_mode mode;
-    int blocking;                /* pause the process around each round */
+    enum ft_pause pause;         /* resolved: never, running threads, or all */
     int read_full;               /* forget the places of each stack after reading it */
     struct ft_sampled_thread threads[FT_SAMPLER_MAX_THREADS];
     size_t nthreads;
@@ -46,6 +53,7 @@ struct ft_sampler {
     uint64_t rounds, samples, errors;
     uint64_t read_misses;        /* stack reads that needed more than one syscall */
     uint64_t list_failures;      /* thread-list walks that kept tearing (old list kept) */
+    struct ft_err_tally causes;  /* error samples by cause */
     int track_activity;          /* count GIL and on-CPU shares (for top) */
     int label_pid;               /* name threads "name [pid N]" (child processes) */
     uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
@@ -59,6 +67,9 @@ int ft_sample_mode_parse(const char *name, enum ft_sample_mode *out);
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
                     const struct ft_sample_opts *opts);
+/* AUTO resolved for a target's version; *why gets a sentence for the user
+ * when threads will be paused although no --blocking was given. */
+enum ft_pause ft_pause_policy(enum ft_pause asked, const struct ft_layout *l, const char **why);
 void ft_sampler_free(struct ft_sampler *s);
 /* One round at time now_ns. Returns 0, or -1 if the process is gone or can
  * no longer be read (ft_fail set). */

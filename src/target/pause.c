@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define FT_MAX_THREADS 65536
 
@@ -37,6 +38,32 @@ static int tracer_of(pid_t pid)
     return tracer;
 }
 
+static int stop_one(struct ft_proc *p, pid_t tid);
+
+int ft_thread_pause(struct ft_proc *p, pid_t tid)
+{
+    if (!p->paused && !(p->paused = malloc(FT_MAX_THREADS * sizeof *p->paused))) {
+        ft_fail(FT_E_SYSTEM, "out of memory pausing process %d", (int)p->pid);
+        return -1;
+    }
+    size_t before = p->npaused;
+    if (stop_one(p, tid) < 0) {
+        ft_proc_resume(p);
+        return -1;
+    }
+    return p->npaused > before;
+}
+
+void ft_thread_resume(struct ft_proc *p, pid_t tid)
+{
+    for (size_t i = 0; i < p->npaused; i++)
+        if (p->paused[i] == tid) {
+            ptrace(PTRACE_DETACH, tid, 0, 0);
+            p->paused[i] = p->paused[--p->npaused];
+            return;
+        }
+}
+
 static int stop_one(struct ft_proc *p, pid_t tid)
 {
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
@@ -44,6 +71,8 @@ static int stop_one(struct ft_proc *p, pid_t tid)
         if (err == ESRCH)
             return 0; /* thread ended meanwhile: nothing to stop */
         int tracer = tracer_of(p->pid);
+        if (err == EPERM && tracer == (int)getpid())
+            return 0; /* we hold its siblings: this one is exiting and cannot be held */
         if (err == EPERM && tracer > 0)
             ft_fail(FT_E_PERM, "process %d is already traced by process %d (a debugger or "
                     "another profiler): detach it, or use --nonblocking, which needs no ptrace "

@@ -15,4 +15,11 @@ int ft_proc_pause(struct ft_proc *p);
 /* Resumes whatever ft_proc_pause() stopped. Safe to call when not paused. */
 void ft_proc_resume(struct ft_proc *p);
 
+/* Stops one thread (the rest run on), for a sampler that needs a running
+ * thread held still for the instant of one read. 1: stopped; 0: the thread
+ * is gone or exiting (nothing to read); -1: ft_fail() set. */
+int ft_thread_pause(struct ft_proc *p, pid_t tid);
+/* Lets a thread stopped by ft_thread_pause() run on. */
+void ft_thread_resume(struct ft_proc *p, pid_t tid);
+
 #endif

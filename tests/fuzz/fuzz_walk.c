@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ft_proc_open_image(&proc, &image);
     rt.addr = BASE;
     rt.pthread_tid_offset = FT_ABSENT;
-    struct ft_reader r = {.proc = &proc, .layout = &rt.layout, .codes = ft_code_cache_new(64)};
+    struct ft_reader r = {.proc = &proc, .layout = &rt.layout, .runtime = BASE, .codes = ft_code_cache_new(64)};
     ft_reader_init(&r);
     struct ft_walk_opts opts = {.paused = data[0] & 0x80};
     struct ft_snapshot snap;
