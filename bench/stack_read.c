@@ -27,21 +27,22 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t deepest_tstate(struct ft_session *s)
+/* The thread with the deepest stack: its state, interpreter and id. */
+static void deepest_thread(struct ft_session *s, struct ft_thread *t)
 {
     struct ft_snapshot snap;
     struct ft_walk_opts wo = {.paused = 0};
-    uint64_t best = 0;
     size_t depth = 0;
     if (ft_snapshot_take(&s->reader, &s->rt, &wo, &snap) < 0)
-        return 0;
+        return;
     for (size_t i = 0; i < snap.nthreads; i++)
         if (snap.threads[i].nframes >= depth) {
             depth = snap.threads[i].nframes;
-            best = snap.threads[i].tstate;
+            t->tstate = snap.threads[i].tstate;
+            t->interp = snap.threads[i].interp;
+            t->thread_id = snap.threads[i].thread_id;
         }
     ft_snapshot_free(&snap);
-    return best;
 }
 
 int main(int argc, char **argv)
@@ -58,7 +59,7 @@ int main(int argc, char **argv)
     long iterations = atol(argv[2]);
     struct ft_thread t;
     memset(&t, 0, sizeof t);
-    t.tstate = deepest_tstate(&s);
+    deepest_thread(&s, &t);
     if (!t.tstate || ft_read_thread_stack(&s.reader, &t, 0) < 0) {
         fprintf(stderr, "stack_read: no stack: %s\n", ft_error_message());
         return 1;
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     c0 = cpu_seconds();
     for (long i = 0; i < iterations; i++) {
         t.frames = NULL;
-        if (ft_fastread_stack(&s.reader, fast, &t) < 0 || t.error[0])
+        if (ft_fastread_stack(&s.reader, fast, &t, 0) < 0 || t.error[0])
             fast_errors++;
         free(t.frames);
     }

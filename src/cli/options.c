@@ -33,10 +33,12 @@ static const struct shared_opt shared[] = {
      "  -b, --blocking         pause the whole process for each sample (interrupts\n"
      "                         its waiting system calls; see README, Pausing)\n"},
     {FT_OPTS_SAMPLING, {"nonblocking", no_argument, 0, OPT_NONBLOCKING},
-     "      --nonblocking      never pause. Default: never on CPython 3.11+ (a stack\n"
-     "                         that changes while it is read is read again or\n"
-     "                         counted as an error, never written); on 3.8-3.10 the\n"
-     "                         running thread is paused for the instant of its read\n"},
+     "      --nonblocking      never pause: a stack that keeps changing while it is\n"
+     "                         read is counted as an error, never written. Default:\n"
+     "                         read running threads without pausing, and hold one\n"
+     "                         for the instant of a read only when its stack\n"
+     "                         changed under every try (CPython 3.8-3.10: every\n"
+     "                         running thread; see README, Pausing)\n"},
     {FT_OPTS_SAMPLING, {"read", required_argument, 0, OPT_READ},
      "      --read fast|full   fast (default): read where the frames were last time;\n"
      "                         full: find them afresh for every sample (slower)\n"},

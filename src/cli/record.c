@@ -195,6 +195,7 @@ static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_
 static const char *pause_words(enum ft_pause p)
 {
     static const char *words[] = {[FT_PAUSE_AUTO] = "?", [FT_PAUSE_NEVER] = "never paused",
+                                  [FT_PAUSE_FALLBACK] = "paused only for stacks that kept changing",
                                   [FT_PAUSE_RUNNING] = "running threads paused per sample",
                                   [FT_PAUSE_ALL] = "paused per sample"};
     return words[p];
@@ -211,6 +212,13 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
             samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
             set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode),
             pause_words(set->v[0]->sampler.pause));
+    uint64_t held = 0;
+    for (size_t i = 0; i < set->n; i++)
+        held += set->v[i]->sampler.paused_reads;
+    if (held && set->v[0]->sampler.pause == FT_PAUSE_FALLBACK)
+        fprintf(stderr, "frametap: %llu samples (%.2f%%) read with their thread held for an "
+                "instant: its stack changed under every running read\n", (unsigned long long)held,
+                samples ? 100.0 * (double)held / (double)samples : 0.0);
     if (errors) {
         struct ft_err_tally causes;
         ft_procset_causes(set, &causes);

@@ -36,13 +36,23 @@
 #define MAX_FRAME_PLACES 48        /* frames outside the chunks kept as places */
 #define MAX_GUESS_CODES 64         /* code heads read along */
 #define MAX_GUESS_STRS (MAX_GUESS_CODES * FT_CODE_NSTR)
-#define MAX_IOV (3 * VIEW_MAX + 24 + MAX_GUESS_CODES + MAX_GUESS_STRS)
+#define IOV_MAX_ONE 1024           /* iovs one process_vm_readv takes */
 #define ATTEMPTS 3                 /* sandwiches per read before giving up on a guess */
+#define MAX_LAYERS (1 + FT_MIRROR_MAX)
+
+#define SPAN_GAP 2048             /* places closer than this are copied as one range */
+#define SPAN_MAX (64u << 10)
+struct span {
+    uint64_t addr;
+    size_t len, at;
+};
 
 struct ft_fastread {
     int have_places;
     struct ft_stack_places places;
-    uint64_t used[VIEW_MAX];       /* read number a place was last walked through */
+    struct ft_stack_places fresh;  /* what the last learning found (its buffer is reused) */
+    uint64_t *used;                /* per place: read number it was last walked through */
+    size_t used_cap;
     uint64_t reads;
     uint64_t codes[MAX_GUESS_CODES];
     size_t ncodes;
@@ -51,7 +61,12 @@ struct ft_fastread {
     size_t nstrs;
     unsigned char *buf;
     size_t cap;
-    struct ft_remote_iov iov[MAX_IOV];
+    struct ft_remote_iov *iov;
+    size_t iov_cap;
+    size_t *at;                    /* per place: where its bytes land in a layer */
+    size_t *order;                 /* places sorted by address */
+    struct span *span;             /* what is copied: places merged when close */
+    size_t plan_cap;
     uint64_t misses;
     uint64_t retries;
     uint64_t seed;
@@ -61,9 +76,49 @@ struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fa
 
 void ft_fastread_free(struct ft_fastread *f)
 {
-    if (f)
+    if (f) {
         free(f->buf);
+        free(f->places.r);
+        free(f->fresh.r);
+        free(f->used);
+        free(f->iov);
+        free(f->at);
+        free(f->order);
+        free(f->span);
+    }
     free(f);
+}
+
+/* Room for the plan of n places and one sandwich of their spans. */
+static int plan_room(struct ft_fastread *f, size_t n)
+{
+    size_t want = n ? n : 1;
+    if (want > f->plan_cap) {
+        size_t *at = realloc(f->at, want * sizeof *at), *order = at ? realloc(f->order, want * sizeof *order) : NULL;
+        struct span *span = order ? realloc(f->span, want * sizeof *span) : NULL;
+        if (at)
+            f->at = at;
+        if (order)
+            f->order = order;
+        if (!span) {
+            ft_fail(FT_E_SYSTEM, "out of memory");
+            return -1;
+        }
+        f->span = span;
+        f->plan_cap = want;
+    }
+    /* layers of spans, thread states, spacers, N, GC, K */
+    size_t iovs = (MAX_LAYERS + 1) * (want + 8) + MAX_GUESS_CODES + MAX_GUESS_STRS + 8;
+    if (iovs > f->iov_cap) {
+        struct ft_remote_iov *iov = realloc(f->iov, iovs * sizeof *iov);
+        if (!iov) {
+            ft_fail(FT_E_SYSTEM, "out of memory");
+            return -1;
+        }
+        f->iov = iov;
+        f->iov_cap = iovs;
+    }
+    return 0;
 }
 
 uint64_t ft_fastread_misses(const struct ft_fastread *f) { return f->misses; }
@@ -93,42 +148,43 @@ static int reserve(struct ft_fastread *f, size_t n)
 /* Where each part lands in f->buf: P1 at 0; then per later layer k a
  * thread state T_k, the C frame's current frame, and P_{k+1} (P1's mirror
  * at layer_at[k]); then N and K. */
-#define MAX_LAYERS (1 + FT_MIRROR_MAX)
-#define SPAN_GAP 2048             /* places closer than this are copied as one range */
-#define SPAN_MAX (64u << 10)
-struct span {
-    uint64_t addr;
-    size_t len, at;
-};
-
 struct plan {
     size_t p_len, tstate_span, head_size;
-    size_t at[VIEW_MAX];            /* each place within P1 */
-    struct span span[VIEW_MAX];     /* what is copied: places merged when close */
+    size_t *at;                     /* each place within P1 (f->at) */
+    struct span *span;              /* f->span */
     size_t nspans;
     int layers;
     int nts, top_t;                 /* thread-state reads; the one the walk starts from */
     size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], layer_at[MAX_LAYERS - 1];
     size_t gen_at, gc_at, gc_len, heads_at, strs_at, total;
     size_t nheads, nstrs;           /* code heads and contents read along */
+    int have_gen;                   /* the code generation is read along */
 };
 
 /* Merges places that lie close together into spans, so that a layer costs
  * one range per cluster of frames (frame objects of 3.8-3.10 and running
  * generators mostly sit a few hundred bytes apart), and sets where each
  * place's bytes land. */
-static void plan_spans(const struct ft_fastread *f, struct plan *p)
+static const struct ft_place *sort_base; /* for by_addr: one sort at a time */
+
+static int by_addr(const void *a, const void *b)
 {
-    size_t order[VIEW_MAX], n = f->places.n, at = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        for (; j > 0 && f->places.r[order[j - 1]].addr > f->places.r[i].addr; j--)
-            order[j] = order[j - 1];
-        order[j] = i;
-    }
+    uint64_t x = sort_base[*(const size_t *)a].addr, y = sort_base[*(const size_t *)b].addr;
+    return x < y ? -1 : x > y;
+}
+
+static void plan_spans(struct ft_fastread *f, struct plan *p)
+{
+    size_t n = f->places.n, at = 0;
+    p->at = f->at;
+    p->span = f->span;
+    for (size_t i = 0; i < n; i++)
+        f->order[i] = i;
+    sort_base = f->places.r;
+    qsort(f->order, n, sizeof *f->order, by_addr);
     p->nspans = 0;
     for (size_t k = 0; k < n; k++) {
-        const struct ft_place *pl = &f->places.r[order[k]];
+        const struct ft_place *pl = &f->places.r[f->order[k]];
         struct span *last = p->nspans ? &p->span[p->nspans - 1] : NULL;
         uint64_t end = pl->addr + pl->len;
         if (last && pl->addr <= last->addr + last->len + SPAN_GAP && end - last->addr <= SPAN_MAX) {
@@ -141,7 +197,7 @@ static void plan_spans(const struct ft_fastread *f, struct plan *p)
             at += pl->len;
             last = &p->span[p->nspans - 1];
         }
-        p->at[order[k]] = last->at + (size_t)(pl->addr - last->addr);
+        p->at[f->order[k]] = last->at + (size_t)(pl->addr - last->addr);
     }
     p->p_len = at;
 }
@@ -169,7 +225,8 @@ static uint64_t gc_addr(const struct ft_reader *r, const struct ft_thread *t)
 /* P1 at 0; with three layers a thread state T0 before P1 (liveness checks
  * only); then per later layer a thread state, the C frame's current frame,
  * and the layer; then N and K. */
-static void plan_layout(const struct ft_reader *r, const struct ft_fastread *f, struct plan *p)
+static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
+                        const struct ft_thread *t, struct plan *p)
 {
     plan_spans(f, p);
     size_t at = p->p_len;
@@ -188,14 +245,15 @@ static void plan_layout(const struct ft_reader *r, const struct ft_fastread *f, 
             at += p->p_len;
         }
     }
+    p->have_gen = r->check == FT_CHECK_GENERATION && t->interp;
     p->gen_at = at;
     at += 8;
     p->gc_at = at;
-    p->gc_len = gc_span(r);
+    p->gc_len = t->interp ? gc_span(r) : 0;
     at += 16;
     /* 3.14+ needs no heads while no code object was freed: the generation
      * counter says so, and heads are read only when it moved */
-    p->nheads = r->check == FT_CHECK_GENERATION ? 0 : f->ncodes;
+    p->nheads = p->have_gen ? 0 : f->ncodes;
     p->nstrs = f->nstrs;
     p->heads_at = at;
     at += p->nheads * p->head_size;
@@ -236,13 +294,33 @@ static size_t add_places(const struct plan *p, unsigned char *b, int backwards,
     return p->nspans;
 }
 
+/* The iovs in as few syscalls as the kernel allows, in order. 1: all of it
+ * arrived; 0: some range was not mapped; -1: the process cannot be read. */
+static int read_all(struct ft_reader *r, const struct ft_remote_iov *iov, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < IOV_MAX_ONE ? n - done : IOV_MAX_ONE, want = 0;
+        for (size_t i = 0; i < k; i++)
+            want += iov[done + i].len;
+        ssize_t got = ft_proc_readv_partial(r->proc, iov + done, k);
+        if (got < 0)
+            return -1;
+        if ((size_t)got != want)
+            return 0;
+        done += k;
+    }
+    return 1;
+}
+
 /* 1: all of it arrived; 0: some range was not mapped (the stack moved far:
  * learn again); -1: the process cannot be read. */
 static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t,
                     struct plan *p)
 {
     const struct ft_offsets *o = &r->layout->off;
-    plan_layout(r, f, p);
+    if (plan_room(f, f->places.n) < 0)
+        return -1;
+    plan_layout(r, f, t, p);
     if (p->tstate_span > TSTATE_MAX || reserve(f, p->total) < 0)
         return -1;
     struct ft_remote_iov *iov = f->iov;
@@ -265,67 +343,62 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
         else
             n += add_places(p, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0, iov + n);
     }
-    if (r->check == FT_CHECK_GENERATION)
+    if (p->have_gen)
         iov[n++] = range(t->interp + o->interp_code_generation, b + p->gen_at, 8);
-    if (p->gc_len && t->interp)
+    if (p->gc_len)
         iov[n++] = range(gc_addr(r, t), b + p->gc_at, p->gc_len);
     for (size_t i = 0; i < p->nheads; i++)
         iov[n++] = range(f->codes[i], b + p->heads_at + i * p->head_size, p->head_size);
     for (size_t i = 0; i < p->nstrs; i++)
         iov[n++] = range(f->strs[i], b + p->strs_at + i * FT_STR_CHECK_MAX, f->str_len[i]);
-    size_t want = 0;
-    for (size_t i = 0; i < n; i++)
-        want += iov[i].len;
-    ssize_t got = ft_proc_readv_partial(r->proc, iov, n);
-    if (got < 0)
-        return -1;
-    return (size_t)got == want;
+    return read_all(r, iov, n);
 }
 
 /* Merges freshly learnt places into the kept ones: chunks are replaced,
  * frames living elsewhere are added to those kept (the least recently
  * walked go first when there are too many), so that a program moving among
  * a few sets of frames soon has all of them in every read. */
-static void merge_places(struct ft_fastread *f, const struct ft_stack_places *fresh)
+static int merge_places(struct ft_fastread *f, struct ft_stack_places *fresh)
 {
-    struct ft_stack_places keep = {.cframe = fresh->cframe};
-    uint64_t used[VIEW_MAX];
-    for (size_t i = 0; i < fresh->n && keep.n < VIEW_MAX; i++) {
-        used[keep.n] = f->reads;
-        keep.r[keep.n++] = fresh->r[i];
-    }
-    size_t frames = 0;
-    for (size_t i = 0; i < keep.n; i++)
-        frames += keep.r[i].kind == VIEW_FRAME;
-    for (size_t i = 0; f->have_places && i < f->places.n; i++) {
+    size_t n0 = fresh->n, kept = 0;
+    uint64_t kept_used[MAX_FRAME_PLACES];
+    for (size_t i = 0; f->have_places && i < f->places.n && kept < MAX_FRAME_PLACES; i++) {
         const struct ft_place *old = &f->places.r[i];
-        if (old->kind != VIEW_FRAME || frames >= MAX_FRAME_PLACES || keep.n == VIEW_MAX ||
-            f->reads - f->used[i] > 64)
+        if (old->kind != VIEW_FRAME || f->reads - f->used[i] > 64)
             continue;
         size_t k = 0;
-        while (k < keep.n && keep.r[k].addr != old->addr)
+        while (k < n0 && fresh->r[k].addr != old->addr)
             k++;
-        if (k < keep.n)
-            continue;
-        used[keep.n] = f->used[i];
-        keep.r[keep.n++] = *old;
-        frames++;
+        if (k == n0 && ft_places_add(fresh, *old) == 0)
+            kept_used[kept++] = f->used[i];
     }
-    f->places = keep;
-    memcpy(f->used, used, keep.n * sizeof *used);
+    if (fresh->n > f->used_cap) {
+        uint64_t *used = realloc(f->used, fresh->n * sizeof *used);
+        if (!used) {
+            ft_fail(FT_E_SYSTEM, "out of memory");
+            return -1;
+        }
+        f->used = used;
+        f->used_cap = fresh->n;
+    }
+    for (size_t i = 0; i < fresh->n; i++)
+        f->used[i] = i < n0 ? f->reads : kept_used[i - n0];
+    struct ft_stack_places swap = f->places;
+    f->places = *fresh;
+    *fresh = swap;
     f->have_places = 1;
+    return 0;
 }
 
-static enum walk_status learn(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t)
+static enum walk_status learn(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
-    static struct ft_stack_places fresh;
+    struct ft_stack_places *fresh = &f->fresh;
     f->misses++;
-    enum walk_status st = ft_learn_places(r, t, SLACK, &fresh);
+    fresh->n = 0;
+    enum walk_status st = ft_learn_places(r, t, SLACK, fresh);
     if (st == WALK_FATAL)
         return st;
-    if (st == WALK_OK)
-        merge_places(f, &fresh);
-    else
+    if (st != WALK_OK || merge_places(f, fresh) < 0)
         f->have_places = 0;
     ft_error_clear();
     return WALK_OK;
@@ -380,7 +453,8 @@ static int set_view(struct ft_reader *r, struct ft_fastread *f, const struct pla
         const struct ft_place *pl = &f->places.r[i];
         if (pl->kind == VIEW_WINDOW && (v->top < pl->addr || v->top > pl->addr + pl->len))
             return 0; /* the stack grew past the window, or lives in another chunk */
-        view->r[view->n++] = (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind};
+        if (ft_view_add(view, (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind}) < 0)
+            return 0;
     }
     return 1;
 }
@@ -420,7 +494,7 @@ static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigne
                   struct ft_thread *t)
 {
     const struct ft_offsets *o = &r->layout->off;
-    t->gc_collecting = p->gc_len && t->interp && ft_i32_in(b + p->gc_at, p->gc_len, 0) != 0;
+    t->gc_collecting = p->gc_len && ft_i32_in(b + p->gc_at, p->gc_len, 0) != 0;
     t->gc_frame = t->gc_collecting && p->gc_len > 8
                       ? ft_u64_in(b + p->gc_at, p->gc_len, o->interp_gc_frame - o->interp_gc_collecting)
                       : 0;
@@ -442,8 +516,9 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         return WALK_MISS;
     ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
     if (t->thread_id && v.thread_id != t->thread_id) {
+        t->gone = 1;
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
-        return WALK_TORN;
+        return WALK_FATAL_THREAD;
     }
     if (!set_view(r, f, &p, &v, &top))
         return WALK_MISS;
@@ -457,7 +532,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         ft_view_evidence(r, top);
     mark_used(f, r->scratch);
     struct ft_code_pre pre = {
-        .have_generation = r->check == FT_CHECK_GENERATION,
+        .have_generation = p.have_gen,
         .generation = ft_u64_in(f->buf + p.gen_at, 8, 0),
         .nheads = p.nheads, .head_addr = f->codes, .heads = f->buf + p.heads_at,
         .nstrs = p.nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
@@ -496,6 +571,8 @@ static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, st
         if (!f->have_places)
             continue;
         enum walk_status st = read_sandwich(r, f, t);
+        if (st == WALK_FATAL_THREAD)
+            return WALK_TORN;
         if (st != WALK_MISS && st != WALK_AGAIN)
             return st;
         relearn = st == WALK_MISS;
@@ -510,13 +587,13 @@ static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, st
  * returns every few dozen nanoseconds tears most reads, in runs, so a few
  * retries are not enough. The last tear is an error sample. */
 #define TRIES 16
-int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t, int tries)
 {
     if (ft_walk_scratch_ensure(r) < 0)
         return -1;
     t->error[0] = '\0';
     enum walk_status st = read_once(r, f, t);
-    for (int i = 1; st == WALK_TORN && i < TRIES; i++) {
+    for (int i = 1; st == WALK_TORN && !t->gone && i < (tries > 0 ? tries : TRIES); i++) {
         f->retries++;
         st = read_once(r, f, t);
     }
@@ -540,7 +617,7 @@ int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
         }
-        int rc = ft_fastread_stack(r, f, t);
+        int rc = ft_fastread_stack(r, f, t, 0);
         ft_fastread_free(f);
         return rc;
     }

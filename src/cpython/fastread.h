@@ -21,9 +21,10 @@ struct ft_fastread;
 struct ft_fastread *ft_fastread_new(void);
 void ft_fastread_free(struct ft_fastread *f);
 
-/* Reads t->tstate's stack into t (frames, or t->error for a torn read).
- * Returns -1 only when the process can no longer be read. */
-int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t);
+/* Reads t->tstate's stack into t (frames, or t->error for a torn read),
+ * with up to `tries` reads (0: the default, 16). Returns -1 only when the
+ * process can no longer be read. */
+int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t, int tries);
 
 /* Forgets where the stack was: the next read finds it afresh (the full
  * path, for `--read full` and for checking the fast one). */

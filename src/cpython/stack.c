@@ -11,6 +11,7 @@
 #include "stack_internal.h"
 
 #include "remote.h"
+#include "../util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,10 +69,12 @@ static enum walk_status frame_bytes(struct ft_reader *r, uint64_t addr, size_t l
         *kind = g->kind;
         return WALK_OK;
     }
-    if (v->nmissed < VIEW_MISSED)
-        v->missed[v->nmissed++] = addr;
     if (!v->live)
         return WALK_MISS;
+    if (v->nmissed < PLACES_MAX) {
+        FT_GROW(v->missed, v->missed_cap, v->nmissed + 1);
+        v->missed[v->nmissed++] = addr;
+    }
     unsigned char *slot = copy_slot(r->scratch);
     if (!slot)
         return WALK_TORN;
@@ -284,7 +287,7 @@ void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_
 }
 
 /* The thread state and (3.11-3.12) the current frame behind its C frame. */
-static int read_tstate(struct ft_reader *r, const struct ft_thread *t, struct tstate_view *v)
+static int read_tstate(struct ft_reader *r, struct ft_thread *t, struct tstate_view *v)
 {
     const struct ft_offsets *o = &r->layout->off;
     struct ft_walk_scratch *w = r->scratch;
@@ -297,6 +300,7 @@ static int read_tstate(struct ft_reader *r, const struct ft_thread *t, struct ts
         return -1;
     ft_tstate_parse(o, w->tstate, n, v);
     if (t->thread_id && v->thread_id != t->thread_id) {
+        t->gone = 1;
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
         return -1;
     }
@@ -310,14 +314,14 @@ static int view_copy(struct ft_reader *r, uint64_t addr, size_t len, uint8_t kin
                      unsigned char **pool, size_t *used, size_t cap)
 {
     struct view *v = &r->scratch->view;
-    if (v->n == VIEW_MAX || len > cap - *used)
+    if (len > cap - *used)
         return 0; /* not copied: the walk reads those frames one by one */
     if (ft_proc_read(r->proc, addr, *pool + *used, len) < 0) {
         ft_error_clear();
         return 0;
     }
-    v->r[v->n++] = (struct view_range){addr, len, *pool + *used, kind};
-    *used += len;
+    if (ft_view_add(v, (struct view_range){addr, len, *pool + *used, kind}) == 0)
+        *used += len;
     return 0;
 }
 
@@ -353,7 +357,7 @@ static void copy_chunks(struct ft_reader *r, const struct tstate_view *v, size_t
 
 /* Thread state, then the frames with plain reads where the chunks' copies
  * do not hold them. */
-static enum walk_status gather_live(struct ft_reader *r, const struct ft_thread *t, size_t slack,
+static enum walk_status gather_live(struct ft_reader *r, struct ft_thread *t, size_t slack,
                                     struct tstate_view *v)
 {
     struct view *view = &r->scratch->view;
@@ -367,7 +371,7 @@ static enum walk_status gather_live(struct ft_reader *r, const struct ft_thread 
     return ft_walk_iframes(r, v->frame);
 }
 
-enum walk_status ft_learn_places(struct ft_reader *r, const struct ft_thread *t, size_t slack,
+enum walk_status ft_learn_places(struct ft_reader *r, struct ft_thread *t, size_t slack,
                                  struct ft_stack_places *out)
 {
     struct tstate_view v;
@@ -378,12 +382,12 @@ enum walk_status ft_learn_places(struct ft_reader *r, const struct ft_thread *t,
     if (st != WALK_OK)
         return st;
     const struct view *view = &r->scratch->view;
-    for (size_t i = 0; i < view->n && out->n < VIEW_MAX; i++)
-        out->r[out->n++] = (struct ft_place){view->r[i].addr, view->r[i].len, view->r[i].kind};
+    for (size_t i = 0; i < view->n; i++)
+        ft_places_add(out, (struct ft_place){view->r[i].addr, view->r[i].len, view->r[i].kind});
     size_t span = r->layout->off.pyframe_back != FT_ABSENT ? ft_pyframe_span(&r->layout->off)
                                                             : ft_iframe_span(&r->layout->off);
-    for (size_t i = 0; i < view->nmissed && out->n < VIEW_MAX; i++)
-        out->r[out->n++] = (struct ft_place){view->missed[i], span, VIEW_FRAME};
+    for (size_t i = 0; i < view->nmissed; i++)
+        ft_places_add(out, (struct ft_place){view->missed[i], span, VIEW_FRAME});
     return WALK_OK;
 }
 
@@ -394,6 +398,24 @@ enum walk_status ft_read_stack_paused(struct ft_reader *r, struct ft_thread *t)
     enum walk_status st = gather_live(r, t, 0, &v);
     int decoded;
     return st == WALK_OK ? ft_resolve_frames(r, t, NULL, &decoded) : st;
+}
+
+int ft_places_add(struct ft_stack_places *p, struct ft_place pl)
+{
+    if (p->n >= PLACES_MAX)
+        return -1;
+    FT_GROW(p->r, p->cap, p->n + 1);
+    p->r[p->n++] = pl;
+    return 0;
+}
+
+int ft_view_add(struct view *v, struct view_range g)
+{
+    if (v->n >= PLACES_MAX)
+        return -1;
+    FT_GROW(v->r, v->cap, v->n + 1);
+    v->r[v->n++] = g;
+    return 0;
 }
 
 void ft_read_begin(struct ft_reader *r, int strict)
@@ -432,6 +454,8 @@ void ft_walk_scratch_free(struct ft_reader *r)
     if (r->scratch) {
         free(r->scratch->window);
         free(r->scratch->copies);
+        free(r->scratch->view.r);
+        free(r->scratch->view.missed);
         ft_evidence_free(&r->scratch->ev);
     }
     free(r->scratch);

@@ -18,7 +18,11 @@
 
 /* MISS: a running target's walk needed memory its copy does not hold;
  * AGAIN: read once more (something was learnt after the copies). */
-enum walk_status { WALK_OK = 0, WALK_TORN = 1, WALK_MISS = 2, WALK_AGAIN = 3, WALK_FATAL = -1 };
+enum walk_status {
+    WALK_OK = 0, WALK_TORN = 1, WALK_MISS = 2, WALK_AGAIN = 3,
+    WALK_FATAL_THREAD = 4,        /* this thread is gone; the process is fine */
+    WALK_FATAL = -1,
+};
 
 /* A frame as found in memory, before its code object is checked. */
 struct raw_frame {
@@ -39,8 +43,7 @@ struct raw_stack {
 #define FRAME_COPY 256            /* bytes kept of a frame read on its own */
 #define COPY_SLOTS (2 * FT_MAX_DEPTH + 16)
 #define TSTATE_MAX 1024
-#define VIEW_MAX 160              /* ranges in one view */
-#define VIEW_MISSED 16
+#define PLACES_MAX (FT_MAX_DEPTH + 256) /* ranges one read may copy */
 
 /* What a range holds, which decides how the second copy must match. */
 enum view_kind {
@@ -61,13 +64,13 @@ struct view_range {
  * ranges lack from the target (and notes it in missed[]); without, a lack
  * ends the walk with WALK_MISS. */
 struct view {
-    struct view_range r[VIEW_MAX];
-    size_t n;
+    struct view_range *r;
+    size_t n, cap;
     size_t hint;                  /* the range the last lookup found */
     int live;
     uint64_t datastack_top;       /* from the thread state the walk began at */
-    uint64_t missed[VIEW_MISSED];
-    size_t nmissed;
+    uint64_t *missed;             /* frames the walk needed outside the ranges */
+    size_t nmissed, missed_cap;
 };
 
 #define HEAD_BATCH (FT_MAX_DEPTH / 16)
@@ -154,15 +157,20 @@ struct ft_place {
 
 struct ft_stack_places {
     uint64_t cframe;              /* 3.11-3.12: the C frame holding the current frame */
-    size_t n;
-    struct ft_place r[VIEW_MAX];
+    size_t n, cap;
+    struct ft_place *r;
 };
+
+/* Appends a place (grows the array; at most PLACES_MAX). 0 or -1 when full. */
+int ft_places_add(struct ft_stack_places *p, struct ft_place pl);
+/* Appends a range to a view (grows it; at most PLACES_MAX). */
+int ft_view_add(struct view *v, struct view_range g);
 
 /* Reads the thread state and walks its frames with plain reads, to learn
  * where they are (3.11+: the chunks and frames outside them; 3.8-3.10: the
  * frame objects). Nothing learnt this way is shown: it only aims the next
  * read. `slack` bytes are added past the top of the current chunk. */
-enum walk_status ft_learn_places(struct ft_reader *r, const struct ft_thread *t,
+enum walk_status ft_learn_places(struct ft_reader *r, struct ft_thread *t,
                                  size_t slack, struct ft_stack_places *out);
 
 /* A paused target's stack, with plain reads (no second copy needed). */

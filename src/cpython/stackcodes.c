@@ -166,8 +166,9 @@ enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
     struct ft_walk_scratch *w = r->scratch;
     struct raw_stack *s = &w->raw;
     enum walk_status st = check_codes(r, t, number_codes(w), pre, decoded);
-    if (st == WALK_OK && s->strict && s->n && !s->truncated && !stack_complete(r, s, w)) {
-        ft_fail(FT_E_CORRUPT, "stack ended early (a generator yielded while being read)");
+    if (st == WALK_OK && s->n && !s->truncated && !stack_complete(r, s, w)) {
+        ft_fail(FT_E_CORRUPT, "stack ended early, at a generator between a yield and a resume, "
+                "or at a frame being linked in");
         st = WALK_TORN;
     }
     if (st != WALK_OK)

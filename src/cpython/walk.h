@@ -35,6 +35,7 @@ struct ft_thread {
     size_t nframes;
     int truncated;                /* deeper than FT_MAX_DEPTH */
     int gc_collecting;            /* its interpreter was collecting garbage */
+    int gone;                     /* the thread ended: its state belongs to another now */
     uint64_t gc_frame;            /* 3.15+: the frame the collection began in, 0 unknown */
     char error[256];              /* set when the stack could not be read */
 };

@@ -17,6 +17,9 @@
 
 #define REFRESH_NS 100000000ull
 #define LIST_TRIES 5
+/* Running reads of a thread before it is held for one (FT_PAUSE_FALLBACK):
+ * few, since a read that passes by chance gets likelier with every try. */
+#define FALLBACK_TRIES 4
 
 static const char *mode_names[] = {[FT_MODE_CPU] = "cpu", [FT_MODE_WALL] = "wall", [FT_MODE_GIL] = "gil"};
 
@@ -52,7 +55,7 @@ enum ft_pause ft_pause_policy(enum ft_pause asked, const struct ft_layout *l, co
     if (asked != FT_PAUSE_AUTO)
         return asked;
     if (!objects)
-        return FT_PAUSE_NEVER;
+        return FT_PAUSE_FALLBACK;
     if (why)
         *why = "this Python keeps every frame in an object of its own, which cannot be "
                "copied at one instant while its thread runs: running threads are paused for "
@@ -104,6 +107,13 @@ static int open_stat(pid_t pid, int64_t tid)
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* Whether running threads may be held: the sampler then needs to know
+ * which are running in every mode. */
+static int holds_running(const struct ft_sampler *s)
+{
+    return s->pause == FT_PAUSE_RUNNING || s->pause == FT_PAUSE_FALLBACK;
+}
+
 /* Re-reads the thread list, keeping open stat files of threads that stay. */
 static int refresh(struct ft_sampler *s)
 {
@@ -148,7 +158,7 @@ static int refresh(struct ft_sampler *s)
             return -1;
         }
         if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity ||
-                                     s->pause == FT_PAUSE_RUNNING) &&
+                                     holds_running(s)) &&
             refs[i].native_id > 0)
             fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
         char name[64], comm[32];
@@ -180,7 +190,7 @@ static int is_running(int fd)
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
                   uint64_t *holder_interps, size_t *nholders)
 {
-    int running = (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
+    int running = (s->mode == FT_MODE_CPU || s->track_activity || holds_running(s)) &&
                   is_running(t->stat_fd);
     t->running = running;
     s->thread_looks++;
@@ -260,14 +270,26 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
     struct ft_reader *r = &s->session->reader;
     if (s->pause == FT_PAUSE_ALL)
         return ft_read_thread_stack(r, th, 1) < 0 ? -1 : 1;
-    if (s->pause != FT_PAUSE_RUNNING || !t->running || t->ref.native_id <= 0)
-        return ft_fastread_stack(r, t->fast, th) < 0 ? -1 : 1;
+    int held_first = s->pause == FT_PAUSE_RUNNING && t->running;
+    if (!held_first) {
+        int tries = s->pause == FT_PAUSE_FALLBACK ? FALLBACK_TRIES : 0;
+        if (ft_fastread_stack(r, t->fast, th, tries) < 0)
+            return -1;
+        if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK || !t->running)
+            return 1;
+    }
+    if (t->ref.native_id <= 0)
+        return 1;
     pid_t tid = (pid_t)t->ref.native_id;
     int held = ft_thread_pause(&s->session->proc, tid);
     if (held <= 0)
         return held;
+    free(th->frames);
+    th->frames = NULL;
+    th->nframes = 0;
     int rc = ft_read_thread_stack(r, th, 1);
     ft_thread_resume(&s->session->proc, tid);
+    s->paused_reads++;
     return rc < 0 ? -1 : 1;
 }
 
@@ -287,8 +309,11 @@ static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t no
         int rc = read_one(s, t, &th);
         if (rc < 0)
             return -1;
-        if (rc == 0) /* the thread is gone: nothing to count */
+        if (rc == 0 || th.gone) { /* the thread is gone: nothing to count */
+            free(th.frames);
+            s->next_refresh_ns = 0;
             continue;
+        }
         if (th.error[0]) {
             ft_tally_add(&s->causes, th.error);
             s->errors++;

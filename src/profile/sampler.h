@@ -18,10 +18,12 @@
 
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 
-/* When the target is paused for a sample. AUTO: never where a running
- * thread's stack can be copied consistently (3.11+), else the running
- * threads only, each for the instant of its read (3.8-3.10). */
-enum ft_pause { FT_PAUSE_AUTO, FT_PAUSE_NEVER, FT_PAUSE_RUNNING, FT_PAUSE_ALL };
+/* When the target is paused for a sample. AUTO resolves per version to
+ * FALLBACK on 3.11+ (read running; a running thread whose stack changed
+ * under every try is paused for the instant of one read) or RUNNING on
+ * 3.8-3.10 (each running thread paused for the instant of its read, since
+ * its frames cannot be copied at one instant). */
+enum ft_pause { FT_PAUSE_AUTO, FT_PAUSE_NEVER, FT_PAUSE_FALLBACK, FT_PAUSE_RUNNING, FT_PAUSE_ALL };
 
 /* How a recording samples: which threads, when the process is paused,
  * whether a stack's places are found afresh each time. */
@@ -54,6 +56,7 @@ struct ft_sampler {
     uint64_t read_misses;        /* stack reads that needed more than one syscall */
     uint64_t list_failures;      /* thread-list walks that kept tearing (old list kept) */
     struct ft_err_tally causes;  /* error samples by cause */
+    uint64_t paused_reads;       /* samples of one thread read while it was held */
     int track_activity;          /* count GIL and on-CPU shares (for top) */
     int label_pid;               /* name threads "name [pid N]" (child processes) */
     uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
