@@ -31,14 +31,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define SLACK 1024                 /* bytes copied past the top: room to grow */
+#define SLACK 512                  /* bytes copied past the top: room to grow */
 #define MAX_FRAME_PLACES 48        /* frames outside the chunks kept as places */
 #define MAX_GUESS_CODES 64         /* code heads read along */
 #define MAX_GUESS_STRS (MAX_GUESS_CODES * FT_CODE_NSTR)
 #define IOV_MAX_ONE 1024           /* iovs one process_vm_readv takes */
 #define ATTEMPTS 3                 /* sandwiches per read before giving up on a guess */
 #define MAX_LAYERS (1 + FT_MIRROR_MAX)
+#define SLOW_READ_NS 10000ull     /* slack over the usual read time */
 
 #define SPAN_GAP 2048             /* places closer than this are copied as one range */
 #define SPAN_MAX (64u << 10)
@@ -70,6 +72,7 @@ struct ft_fastread {
     uint64_t misses;
     uint64_t retries;
     uint64_t seed;
+    uint64_t usual_ns;             /* moving average of this thread's read time */
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -434,29 +437,40 @@ static void remember_codes(struct ft_reader *r, struct ft_fastread *f)
     }
 }
 
-/* The view of P1 the walk may use, and the innermost frame per T. 0 when
- * the places no longer fit T (a different chunk or C frame). */
-static int set_view(struct ft_reader *r, struct ft_fastread *f, const struct plan *p,
-                    const struct tstate_view *v, uint64_t *top)
+/* The view of P1 the walk may use, and the innermost frame per T.
+ * Returns WALK_OK; WALK_AGAIN when the places were adjusted to T without
+ * learning them anew (the stack grew past the window within its chunk; a
+ * new C frame); WALK_MISS when they no longer fit (another chunk). */
+static enum walk_status set_view(struct ft_reader *r, struct ft_fastread *f, const struct plan *p,
+                                 const struct tstate_view *v, uint64_t *top)
 {
     struct view *view = &r->scratch->view;
+    enum walk_status st = WALK_OK;
     *top = v->frame;
-    if (v->cframe) {
-        if (v->cframe != f->places.cframe)
-            return 0;
-        *top = ft_u64_in(f->buf + p->cframe_at[p->top_t], 8, 0);
+    if (v->cframe && v->cframe != f->places.cframe) {
+        f->places.cframe = v->cframe;
+        st = WALK_AGAIN;
     }
+    if (v->cframe)
+        *top = ft_u64_in(f->buf + p->cframe_at[p->top_t], 8, 0);
     view->live = 0;
     view->datastack_top = v->top;
     view->n = 0;
     for (size_t i = 0; i < f->places.n; i++) {
-        const struct ft_place *pl = &f->places.r[i];
-        if (pl->kind == VIEW_WINDOW && (v->top < pl->addr || v->top > pl->addr + pl->len))
-            return 0; /* the stack grew past the window, or lives in another chunk */
-        if (ft_view_add(view, (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind}) < 0)
-            return 0;
+        struct ft_place *pl = &f->places.r[i];
+        if (pl->kind == VIEW_WINDOW && (v->top < pl->addr || v->top > pl->addr + pl->len)) {
+            uint64_t base = v->chunk + r->layout->off.stackchunk_data;
+            if (pl->addr != base || v->top < base || v->top > v->limit || v->top - base > WINDOW_MAX)
+                return WALK_MISS; /* another chunk */
+            uint64_t end = v->top + SLACK < v->limit ? v->top + SLACK : v->limit;
+            pl->len = (size_t)(end - base);
+            st = WALK_AGAIN;
+        }
+        if (st == WALK_OK &&
+            ft_view_add(view, (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind}) < 0)
+            return WALK_MISS;
     }
-    return 1;
+    return st;
 }
 
 /* 3.11-3.13 keep a popped frame's code and links, so a copy cannot tell a
@@ -500,6 +514,30 @@ static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigne
                       : 0;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The copies vouch for one moment only if they follow each other closely:
+ * a read during which frametap was descheduled (a loaded machine) spans
+ * milliseconds, in which a looping program passes the same states many
+ * times over and identical copies prove nothing. Such a read counts as
+ * torn. "Closely": within a few times this thread's usual read time. */
+static int quick_enough(struct ft_fastread *f, uint64_t ns)
+{
+    uint64_t usual = f->usual_ns ? f->usual_ns : ns;
+    int ok = ns <= 4 * usual + SLOW_READ_NS;
+    if (ok)
+        f->usual_ns = usual - usual / 8 + ns / 8;
+    else
+        ft_fail(FT_E_CORRUPT, "a read took %llu us, too long to vouch for one moment "
+                "(frametap was descheduled?)", (unsigned long long)(ns / 1000));
+    return ok;
+}
+
 /* One sandwich and what follows from it. WALK_MISS: learn and read again. */
 static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
@@ -509,19 +547,23 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
     uint64_t top;
     ft_read_begin(r, 1);
     f->reads++;
+    uint64_t began = monotonic_ns();
     int whole = sandwich(r, f, t, &p);
     if (whole < 0)
         return classify_failure();
     if (!whole)
         return WALK_MISS;
+    if (!quick_enough(f, monotonic_ns() - began))
+        return WALK_TORN;
     ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
     if (t->thread_id && v.thread_id != t->thread_id) {
         t->gone = 1;
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
         return WALK_FATAL_THREAD;
     }
-    if (!set_view(r, f, &p, &v, &top))
-        return WALK_MISS;
+    enum walk_status fit = set_view(r, f, &p, &v, &top);
+    if (fit != WALK_OK)
+        return fit;
     if (!live_everywhere(r, &p, f->buf, &v, top))
         return WALK_TORN;
     enum walk_status st = o->pyframe_back != FT_ABSENT ? ft_walk_pyframes(r, top)

@@ -190,7 +190,9 @@ static int is_running(int fd)
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
                   uint64_t *holder_interps, size_t *nholders)
 {
-    int running = (s->mode == FT_MODE_CPU || s->track_activity || holds_running(s)) &&
+    /* FALLBACK asks only when a read tore (read_one): a /proc read per
+     * thread per round costs as much as the stack read itself */
+    int running = (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
                   is_running(t->stat_fd);
     t->running = running;
     s->thread_looks++;
@@ -275,7 +277,11 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
         int tries = s->pause == FT_PAUSE_FALLBACK ? FALLBACK_TRIES : 0;
         if (ft_fastread_stack(r, t->fast, th, tries) < 0)
             return -1;
-        if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK || !t->running)
+        if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK)
+            return 1;
+        if (s->mode != FT_MODE_CPU && !s->track_activity)
+            t->running = is_running(t->stat_fd);
+        if (!t->running)
             return 1;
     }
     if (t->ref.native_id <= 0)
