@@ -412,17 +412,11 @@ static enum walk_status learn(struct ft_reader *r, struct ft_fastread *f, struct
 static void remember_codes(struct ft_reader *r, struct ft_fastread *f)
 {
     const struct ft_walk_scratch *w = r->scratch;
-    const struct raw_stack *s = &w->raw;
-    f->ncodes = 0;
+    f->ncodes = w->ndistinct < MAX_GUESS_CODES ? w->ndistinct : MAX_GUESS_CODES;
     f->nstrs = 0;
-    for (size_t i = 0; i < s->n && f->ncodes < MAX_GUESS_CODES; i++) {
-        const struct ft_code *c = w->codes[w->index[i]];
-        size_t k = 0;
-        while (k < f->ncodes && f->codes[k] != c->addr)
-            k++;
-        if (k < f->ncodes)
-            continue;
-        f->codes[f->ncodes++] = c->addr;
+    for (size_t i = 0; i < f->ncodes; i++) {
+        const struct ft_code *c = w->codes[i];
+        f->codes[i] = c->addr;
         for (int j = 0; j < FT_CODE_NSTR && f->nstrs < MAX_GUESS_STRS; j++) {
             size_t m = 0;
             if (!c->strs[j].addr)
@@ -467,7 +461,7 @@ static enum walk_status set_view(struct ft_reader *r, struct ft_fastread *f, con
             st = WALK_AGAIN;
         }
         if (st == WALK_OK &&
-            ft_view_add(view, (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind}) < 0)
+            ft_view_add(view, (struct view_range){pl->addr, pl->len, f->buf + p->at[i], pl->kind, 0}) < 0)
             return WALK_MISS;
     }
     return st;
@@ -496,12 +490,13 @@ static int live_everywhere(const struct ft_reader *r, const struct plan *p, cons
     return 1;
 }
 
+/* The view's ranges are the places, in order: a range the walk took a
+ * frame from keeps its place fresh. */
 static void mark_used(struct ft_fastread *f, const struct ft_walk_scratch *w)
 {
-    for (size_t i = 0; i < w->raw.n; i++)
-        for (size_t k = 0; k < f->places.n; k++)
-            if (f->places.r[k].kind == VIEW_FRAME && f->places.r[k].addr == w->raw.v[i].addr)
-                f->used[k] = f->reads;
+    for (size_t k = 0; k < w->view.n && k < f->places.n; k++)
+        if (w->view.r[k].walked)
+            f->used[k] = f->reads;
 }
 
 static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigned char *b,

@@ -44,11 +44,11 @@ static unsigned char *copy_slot(struct ft_walk_scratch *w)
     return w->copies + FRAME_COPY * w->ncopies++;
 }
 
-static const struct view_range *range_at(struct view *v, uint64_t addr, size_t len)
+static struct view_range *range_at(struct view *v, uint64_t addr, size_t len)
 {
     for (size_t k = 0; k < v->n; k++) {
-        size_t i = (v->hint + k) % v->n;
-        const struct view_range *g = &v->r[i];
+        size_t i = v->hint + k < v->n ? v->hint + k : v->hint + k - v->n;
+        struct view_range *g = &v->r[i];
         if (addr >= g->addr && addr - g->addr <= g->len && len <= g->len - (addr - g->addr)) {
             v->hint = i;
             return g;
@@ -63,10 +63,11 @@ static enum walk_status frame_bytes(struct ft_reader *r, uint64_t addr, size_t l
                                     const unsigned char **out, int *kind)
 {
     struct view *v = &r->scratch->view;
-    const struct view_range *g = range_at(v, addr, len);
+    struct view_range *g = range_at(v, addr, len);
     if (g) {
         *out = g->bytes + (addr - g->addr);
         *kind = g->kind;
+        g->walked = 1;
         return WALK_OK;
     }
     if (!v->live)
@@ -320,7 +321,7 @@ static int view_copy(struct ft_reader *r, uint64_t addr, size_t len, uint8_t kin
         ft_error_clear();
         return 0;
     }
-    if (ft_view_add(v, (struct view_range){addr, len, *pool + *used, kind}) == 0)
+    if (ft_view_add(v, (struct view_range){addr, len, *pool + *used, kind, 0}) == 0)
         *used += len;
     return 0;
 }

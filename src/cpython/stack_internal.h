@@ -58,6 +58,7 @@ struct view_range {
     size_t len;
     const unsigned char *bytes;
     uint8_t kind;
+    uint8_t walked;               /* set when a walk took a frame from it */
 };
 
 /* Target memory a walk may use. With `live` set the walker reads what the
@@ -85,6 +86,7 @@ struct ft_walk_scratch {
     struct ft_evidence ev;
     struct view view;
     uint64_t distinct[FT_MAX_DEPTH];
+    size_t ndistinct;
     struct ft_code *codes[FT_MAX_DEPTH];
     uint32_t index[FT_MAX_DEPTH];           /* raw frame -> distinct code */
     uint32_t slots[2 * FT_MAX_DEPTH];       /* distinct-code hash: index+1, 0 empty */

@@ -37,6 +37,7 @@ static size_t number_codes(struct ft_walk_scratch *w)
         }
         w->index[i] = w->slots[j] - 1;
     }
+    w->ndistinct = ndistinct;
     return ndistinct;
 }
 

@@ -89,6 +89,7 @@ static void close_threads(struct ft_sampler *s)
         if (s->threads[i].fast)
             s->read_misses += ft_fastread_misses(s->threads[i].fast);
         ft_fastread_free(s->threads[i].fast);
+        free(s->threads[i].memo);
     }
     s->nthreads = 0;
 }
@@ -142,16 +143,24 @@ static int refresh(struct ft_sampler *s)
     }
     struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
     for (size_t i = 0; i < n; i++) {
+        memset(&fresh[i], 0, sizeof fresh[i]);
         fresh[i].ref = refs[i];
         fresh[i].stat_fd = -1;
-        fresh[i].fast = NULL;
         for (size_t j = 0; j < s->nthreads; j++)
             if (s->threads[j].ref.tstate == refs[i].tstate &&
                 s->threads[j].ref.native_id == refs[i].native_id) {
-                fresh[i].stat_fd = s->threads[j].stat_fd;
-                fresh[i].fast = s->threads[j].fast;
-                s->threads[j].stat_fd = -1;
-                s->threads[j].fast = NULL;
+                struct ft_sampled_thread *old = &s->threads[j];
+                fresh[i].stat_fd = old->stat_fd;
+                fresh[i].fast = old->fast;
+                fresh[i].memo = old->memo;
+                fresh[i].memo_n = old->memo_n;
+                fresh[i].memo_cap = old->memo_cap;
+                fresh[i].memo_gc = old->memo_gc;
+                fresh[i].memo_decodes = old->memo_decodes;
+                fresh[i].memo_stack = old->memo_stack;
+                old->stat_fd = -1;
+                old->fast = NULL;
+                old->memo = NULL;
             }
         if (!fresh[i].fast && !(fresh[i].fast = ft_fastread_new())) {
             ft_fail(FT_E_SYSTEM, "out of memory");
@@ -233,10 +242,47 @@ static long gc_position(struct ft_sampler *s, const struct ft_thread *th)
     return ft_gc_position(th, holder);
 }
 
+/* The stack id of th's frames if they are the thread's last ones (same
+ * code entries, lines and frames, no code decoded since), else -1. */
+static int64_t memo_lookup(const struct ft_sampler *s, const struct ft_sampled_thread *t,
+                           const struct ft_thread *th, long gc)
+{
+    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo ||
+        t->memo_decodes != s->session->reader.misses ||
+        memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0)
+        return -1;
+    return t->memo_stack;
+}
+
+static void memo_store(const struct ft_sampler *s, struct ft_sampled_thread *t,
+                       const struct ft_thread *th, long gc, uint32_t stack)
+{
+    if (th->nframes > t->memo_cap) {
+        struct ft_frame *m = realloc(t->memo, th->nframes * sizeof *m);
+        if (!m) {
+            t->memo_n = SIZE_MAX; /* no memo; nothing else is lost */
+            return;
+        }
+        t->memo = m;
+        t->memo_cap = th->nframes;
+    }
+    memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
+    t->memo_n = th->nframes;
+    t->memo_gc = gc;
+    t->memo_decodes = s->session->reader.misses;
+    t->memo_stack = stack;
+}
+
 static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
                    uint64_t now)
 {
     long gc = gc_position(s, th);
+    int64_t known = memo_lookup(s, t, th, gc);
+    if (known >= 0) {
+        ft_profile_add(s->profile, t->profile_thread, (uint32_t)known, now);
+        s->samples++;
+        return;
+    }
     size_t n = 0;
     for (size_t i = 0; i < th->nframes; i++) {
         struct ft_code *c = (struct ft_code *)th->frames[i].code;
@@ -247,6 +293,7 @@ static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_
     if (gc >= 0 && (size_t)gc >= th->nframes)
         s->locs[n++] = (struct ft_loc){ft_profile_func(s->profile, "<GC>", "", 0), -1};
     uint32_t stack = ft_profile_stack(s->profile, s->locs, n);
+    memo_store(s, t, th, gc, stack);
     ft_profile_add(s->profile, t->profile_thread, stack, now);
     s->samples++;
 }

@@ -40,6 +40,12 @@ struct ft_sampled_thread {
     int stat_fd;                 /* /proc/PID/task/TID/stat, kept open for --mode cpu */
     struct ft_fastread *fast;    /* where this thread's frames were last time */
     int running;                 /* on a CPU when this round looked */
+    /* the last stack recorded, to skip interning an unchanged one */
+    struct ft_frame *memo;
+    size_t memo_n, memo_cap;
+    long memo_gc;
+    uint64_t memo_decodes;       /* reader's decode count then: new code, no reuse */
+    uint32_t memo_stack;
     uint32_t profile_thread;
 };
 
