@@ -27,8 +27,11 @@ int ft_parse_target(const char *cmd, int argc, char **argv, int *pid, char ***co
 
 struct ft_session;
 /* Opens pid, or starts command and opens it once it runs Python (*child is
- * then its pid; on failure the child is stopped). Returns 0 or -1. */
-int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child);
+ * then its pid; on failure the child is stopped). Returns 0, or -1 (ft_fail
+ * set). With any_root, a process that runs no Python is accepted (for
+ * following its descendants): 1, s not opened. */
+int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child,
+                        int any_root);
 /* Non-blocking: 1 if child (when > 0) has exited, its status in *status. */
 int ft_child_exited(pid_t child, int *status);
 

@@ -17,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_TIMEOUT_NS 10000000000ull
+#define START_TIMEOUT_NS 10000000000ull /* a Python binary is mapped: its interpreter starting */
+#define NOT_PYTHON_NS 1000000000ull     /* no Python binary mapped for this long: not Python */
 
 int ft_child_exited(pid_t child, int *status)
 {
@@ -47,10 +48,23 @@ static int has_thread(struct ft_session *s)
     return ok;
 }
 
-/* Polls until pid is readable as Python, the child dies, or time runs out. */
+/* What pid runs, for messages: its executable's path. */
+static void exe_of(pid_t pid, char *buf, size_t n)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    ssize_t k = readlink(link, buf, n - 1);
+    buf[k > 0 ? k : 0] = '\0';
+    if (k <= 0)
+        snprintf(buf, n, "?");
+}
+
+/* Polls until pid is readable as Python, the child dies, or time runs out:
+ * 10 s while a Python binary is mapped but its interpreter is starting,
+ * 1 s while no Python binary is mapped at all. 1: not Python (ft_fail set). */
 static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
 {
-    uint64_t deadline = ft_now_ns() + START_TIMEOUT_NS;
+    uint64_t start = ft_now_ns(), deadline = start + START_TIMEOUT_NS;
     int status;
     for (;;) {
         ft_error_clear();
@@ -72,6 +86,15 @@ static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
         }
         if (!retry || ft_now_ns() > deadline)
             return -1;
+        if (!starting && k == FT_E_NOTPY && ft_now_ns() - start > NOT_PYTHON_NS) {
+            char exe[256];
+            exe_of(pid, exe, sizeof exe);
+            ft_error_clear();
+            ft_fail(FT_E_NOTPY, "no Python interpreter appeared in the command (pid %d) within "
+                    "1 s: it runs %s (if it starts Python in a child process, add "
+                    "--subprocesses)", (int)pid, exe);
+            return 1;
+        }
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
@@ -94,16 +117,23 @@ int ft_parse_target(const char *cmd, int argc, char **argv, int *pid, char ***co
     return *pid ? 0 : -1;
 }
 
-int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child)
+int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *child,
+                        int any_root)
 {
     *child = 0;
-    if (!command)
-        return ft_session_open(s, pid, FT_DISC_AUTO);
+    if (!command) {
+        if (ft_session_open(s, pid, FT_DISC_AUTO) == 0)
+            return 0;
+        return any_root && ft_error_kind() == FT_E_NOTPY ? (ft_error_clear(), 1) : -1;
+    }
     *child = launch(command);
     if (*child <= 0)
         return -1;
-    if (open_when_ready(s, *child, *child) == 0)
-        return 0;
+    int rc = open_when_ready(s, *child, *child);
+    if (rc == 0 || (rc == 1 && any_root)) {
+        ft_error_clear();
+        return rc;
+    }
     int status;
     if (!ft_child_exited(*child, &status)) {
         kill(*child, SIGTERM);

@@ -121,6 +121,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 struct run_state {
     uint64_t start, last_status;
     int live;
+    int timed_out;           /* --duration ended the sampling */
 };
 
 static void status_line(const struct ft_procset *set, struct run_state *st, uint64_t now, int final)
@@ -165,18 +166,36 @@ static void sleep_until(uint64_t t)
         ;
 }
 
+/* Says, once per sampled process, what is sampled and how. */
+static void announce(const struct ft_procset *set, size_t *announced, const struct record_opts *o)
+{
+    for (; *announced < set->n; (*announced)++) {
+        const struct ft_target *t = set->v[*announced];
+        const char *why;
+        ft_pause_policy(o->run.sample.pause, &t->session.rt.layout, &why);
+        if (*announced || !set->root_is_target)
+            fprintf(stderr, "\rframetap: sampling pid %d (%s, Python %s)\n", (int)t->session.proc.pid,
+                    t->session.proc.comm, t->session.version);
+        if (why)
+            fprintf(stderr, "frametap: CPython %s: %s\n", t->session.version, why);
+    }
+}
+
 /* Samples until stop. Returns 0 when the target ended or time ran out. */
 static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_t child,
-                       int *child_status, struct run_state *st)
+                       int *child_status, struct run_state *st, size_t *announced)
 {
     uint64_t interval = (uint64_t)(1e9 / o->run.rate);
     uint64_t next = ft_now_ns(), seed = next | 1;
     st->start = next;
     while (!stop_requested) {
         uint64_t now = ft_now_ns();
-        if (o->run.duration > 0 && (double)(now - st->start) >= o->run.duration * 1e9)
+        if (o->run.duration > 0 && (double)(now - st->start) >= o->run.duration * 1e9) {
+            st->timed_out = 1;
             break;
+        }
         int rc = ft_procset_round(set, now);
+        announce(set, announced, o);
         if (rc > 0)
             break;
         if (rc < 0)
@@ -211,11 +230,11 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
             secs, (unsigned long long)samples, secs > 0 ? (double)rounds / secs : 0.0, o->run.rate,
             samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
             set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode),
-            pause_words(set->v[0]->sampler.pause));
+            set->n ? pause_words(set->v[0]->sampler.pause) : "nothing sampled");
     uint64_t held = 0;
     for (size_t i = 0; i < set->n; i++)
         held += set->v[i]->sampler.paused_reads;
-    if (held && set->v[0]->sampler.pause == FT_PAUSE_FALLBACK)
+    if (held && set->v[0]->sampler.pause == FT_PAUSE_FALLBACK) /* held: set->n > 0 */
         fprintf(stderr, "frametap: %llu samples (%.2f%%) read with their thread held for an "
                 "instant: its stack changed under every running read\n", (unsigned long long)held,
                 samples ? 100.0 * (double)held / (double)samples : 0.0);
@@ -253,20 +272,62 @@ static int finish(struct ft_procset *set, struct record_opts *o, struct run_stat
         snprintf(default_path, sizeof default_path, "frametap-%d.svg", pid);
         o->outputs[o->noutputs++] = default_path;
     }
+    const struct ft_target *first = ft_procset_first(set);
     if (o->run.command)
         snprintf(title, sizeof title, "%s (pid %d)", o->run.command[0], pid);
     else
-        snprintf(title, sizeof title, "%s (pid %d)", set->v[0]->session.proc.comm, pid);
-    struct ft_write_opts wo = {o->per_thread, title, ft_sample_mode_name(o->run.sample.mode), (uint64_t)(1e9 / o->run.rate)};
+        snprintf(title, sizeof title, "%s (pid %d)", first ? first->session.proc.comm : "?", pid);
+    struct ft_write_opts wo = {o->per_thread, title, ft_sample_mode_name(o->run.sample.mode),
+                               (uint64_t)(1e9 / o->run.rate)};
     status_line(set, st, ft_now_ns(), 1);
     summary(set, o, st);
+    int rc = 0;
     for (int i = 0; i < o->noutputs; i++) {
         enum ft_format f = format_for(o, o->outputs[i]);
-        if (ft_write_profile(o->outputs[i], f, set->profile, &wo) < 0)
-            return ft_report_error();
+        if (ft_write_profile(o->outputs[i], f, set->profile, &wo) < 0) {
+            rc = ft_report_error(); /* the other outputs are still written */
+            continue;
+        }
         fprintf(stderr, "frametap: wrote %s (%s)\n", o->outputs[i], ft_format_name(f));
     }
-    return 0;
+    return rc;
+}
+
+/* The launched command's exit status as a shell gives it (128 + signal). */
+static int command_status(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
+/* After sampling: a command frametap started is waited for, and its exit
+ * status becomes frametap's (unless frametap itself failed). */
+static int wait_for_command(pid_t child, int *status, const struct record_opts *o,
+                            const struct run_state *st, int rc)
+{
+    if (child <= 0)
+        return rc;
+    if (!ft_child_exited(child, status)) {
+        if (st->timed_out && !stop_requested)
+            fprintf(stderr, "frametap: sampling stopped after %g s; %s (pid %d) goes on: waiting "
+                    "for it to exit (Ctrl-C stops waiting)\n", o->run.duration, o->run.command[0],
+                    (int)child);
+        while (waitpid(child, status, 0) < 0 && errno == EINTR && !stop_requested)
+            ;
+        if (!ft_child_exited(child, status) && stop_requested) {
+            fprintf(stderr, "frametap: %s (pid %d) is still running\n", o->run.command[0], (int)child);
+            return rc ? rc : 130;
+        }
+    }
+    int crc = command_status(*status);
+    if (WIFSIGNALED(*status))
+        fprintf(stderr, "frametap: %s (pid %d) was killed by signal %d\n", o->run.command[0],
+                (int)child, WTERMSIG(*status));
+    else if (crc)
+        fprintf(stderr, "frametap: %s (pid %d) exited with status %d\n", o->run.command[0],
+                (int)child, crc);
+    return rc ? rc : crc;
 }
 
 int ft_cmd_record(int argc, char **argv)
@@ -280,26 +341,35 @@ int ft_cmd_record(int argc, char **argv)
     pid_t child = 0;
     int child_status = 0;
     struct ft_session ses;
-    if (ft_attach_or_launch(&ses, o.run.pid, o.run.command, &child) < 0)
-        return ft_report_error_for(o.run.pid ? o.run.pid : (int)child);
+    int opened = ft_attach_or_launch(&ses, o.run.pid, o.run.command, &child, o.subprocesses);
+    if (opened < 0) {
+        /* a command frametap started is stopped by now: its error stands */
+        rc = o.run.command ? ft_report_error() : ft_report_error_for(o.run.pid);
+        if (rc == FT_E_NOTPY && !o.subprocesses && o.run.pid)
+            fprintf(stderr, "frametap: (if it starts Python in child processes, add --subprocesses)\n");
+        return rc;
+    }
     int pid = o.run.command ? (int)child : o.run.pid;
     struct ft_profile prof;
     struct ft_procset set;
     ft_profile_init(&prof, wants_timeline(&o));
-    struct run_state st = {0, 0, isatty(2)};
-    if (ft_procset_init(&set, &ses, &prof, &o.run.sample, o.subprocesses) < 0) {
-        ft_session_close(&ses);
+    struct run_state st = {0, 0, isatty(2), 0};
+    if (ft_procset_init(&set, pid, opened == 0 ? &ses : NULL, &prof, &o.run.sample, o.subprocesses) < 0) {
+        if (opened == 0)
+            ft_session_close(&ses);
         ft_profile_free(&prof);
         return ft_report_error();
     }
-    const char *why;
-    ft_pause_policy(o.run.sample.pause, &set.v[0]->session.rt.layout, &why);
-    if (why)
-        fprintf(stderr, "frametap: CPython %s: %s\n", set.v[0]->session.version, why);
-    rc = sample_loop(&set, &o, child, &child_status, &st);
-    rc = rc < 0 ? ft_report_error_for(pid) : finish(&set, &o, &st, pid);
-    if (child > 0 && !ft_child_exited(child, &child_status) && !stop_requested)
-        waitpid(child, &child_status, 0);
+    if (opened == 1)
+        fprintf(stderr, "frametap: pid %d runs no Python: sampling the Python processes it starts\n",
+                pid);
+    size_t announced = 0;
+    rc = sample_loop(&set, &o, child, &child_status, &st, &announced);
+    int failed = rc < 0 ? ft_report_error_for(pid) : 0; /* why sampling ended early */
+    if (failed)
+        fprintf(stderr, "frametap: sampling ended early; writing what was collected\n");
+    rc = finish(&set, &o, &st, pid);
+    rc = wait_for_command(child, &child_status, &o, &st, failed ? failed : rc);
     ft_procset_free(&set);
     ft_profile_free(&prof);
     return rc;

@@ -206,7 +206,7 @@ int ft_cmd_top(int argc, char **argv)
     ft_error_clear();
     pid_t child = 0;
     struct ft_session ses;
-    if (ft_attach_or_launch(&ses, o.pid, o.command, &child) < 0)
+    if (ft_attach_or_launch(&ses, o.pid, o.command, &child, 0) < 0)
         return ft_report_error_for(o.pid ? o.pid : (int)child);
     struct ft_profile prof;
     struct ft_sampler s;

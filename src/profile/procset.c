@@ -14,6 +14,7 @@
 
 #define SCAN_NS 250000000ull
 #define MAX_DESCENDANTS 4096
+#define ROOT_CHECK_NS 100000000ull
 
 static struct ft_target *add_target(struct ft_procset *set, struct ft_session *ses, int label_pid)
 {
@@ -35,18 +36,34 @@ static struct ft_target *add_target(struct ft_procset *set, struct ft_session *s
     return t;
 }
 
-int ft_procset_init(struct ft_procset *set, struct ft_session *root, struct ft_profile *profile,
-                    const struct ft_sample_opts *opts, int follow)
+int ft_procset_init(struct ft_procset *set, pid_t root, struct ft_session *root_session,
+                    struct ft_profile *profile, const struct ft_sample_opts *opts, int follow)
 {
     memset(set, 0, sizeof *set);
     set->profile = profile;
     set->opts = *opts;
     set->follow = follow;
-    if (!add_target(set, root, 0)) {
+    set->root = root;
+    set->root_start = ft_proc_start_time(root);
+    set->root_is_target = root_session != NULL;
+    if (root_session && !add_target(set, root_session, 0)) {
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
     }
     return 0;
+}
+
+struct ft_target *ft_procset_first(const struct ft_procset *set)
+{
+    return set->n ? set->v[0] : NULL;
+}
+
+/* The root has ended: it is gone, a zombie, or its pid names a process
+ * that started later (pids are reused). */
+static int root_ended(const struct ft_procset *set)
+{
+    uint64_t start = ft_proc_start_time(set->root);
+    return !start || start != set->root_start || ft_proc_is_exiting(set->root);
 }
 
 /* Children of every thread of pid, appended to out (bounded). */
@@ -87,7 +104,7 @@ static int tried(struct ft_procset *set, pid_t pid)
 static void scan_children(struct ft_procset *set)
 {
     static pid_t found[MAX_DESCENDANTS];
-    size_t n = children_of(set->v[0]->session.proc.pid, found, 0, MAX_DESCENDANTS);
+    size_t n = children_of(set->root, found, 0, MAX_DESCENDANTS);
     for (size_t i = 0; i < n; i++) /* breadth first: found grows as we go */
         n = children_of(found[i], found, n, MAX_DESCENDANTS);
     for (size_t i = 0; i < n && set->n < FT_PROCSET_MAX; i++) {
@@ -96,7 +113,7 @@ static void scan_children(struct ft_procset *set)
         struct ft_session ses;
         ft_error_clear();
         if (ft_session_open(&ses, found[i], FT_DISC_AUTO) == 0) {
-            if (!add_target(set, &ses, 1))
+            if (!add_target(set, &ses, set->root_is_target || set->n > 0))
                 ft_session_close(&ses);
         } else if (ft_error_kind() != FT_E_NOTPY && set->ntried < 1024) {
             set->tried[set->ntried++] = found[i]; /* not Python for good (or gone) */
@@ -111,15 +128,26 @@ int ft_procset_round(struct ft_procset *set, uint64_t now)
         scan_children(set);
         set->next_scan = now + SCAN_NS;
     }
+    size_t active = 0;
     for (size_t i = 0; i < set->n; i++) {
         struct ft_target *t = set->v[i];
-        if (!t->active || ft_sampler_round(&t->sampler, now) == 0)
+        if (!t->active)
             continue;
+        if (ft_sampler_round(&t->sampler, now) == 0) {
+            active++;
+            continue;
+        }
         int exited = ft_error_kind() == FT_E_EXITED || ft_proc_is_exiting(t->session.proc.pid);
-        if (i == 0)
-            return exited ? 1 : -1;
+        if (i == 0 && set->root_is_target)
+            return exited || root_ended(set) ? 1 : -1;
         t->active = 0; /* a child that ends keeps its samples */
         ft_error_clear();
+    }
+    /* every 100 ms or so: is the root still the process we were given? */
+    if (now >= set->next_root_check) {
+        set->next_root_check = now + ROOT_CHECK_NS;
+        if (root_ended(set) && (set->root_is_target || !active))
+            return 1;
     }
     return 0;
 }

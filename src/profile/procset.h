@@ -20,20 +20,29 @@ struct ft_target {
 struct ft_procset {
     struct ft_target *v[FT_PROCSET_MAX];
     size_t n;
+    pid_t root;                  /* the process asked for; it may not run Python */
+    uint64_t root_start;         /* its start time: a reused pid is another process */
+    int root_is_target;          /* v[0] samples the root itself */
     int follow;
-    uint64_t next_scan;
+    uint64_t next_scan, next_root_check;
     pid_t tried[1024];           /* descendants already looked at */
     size_t ntried;
     struct ft_profile *profile;
     struct ft_sample_opts opts;
 };
 
-/* Takes ownership of the opened session of the root target. */
-int ft_procset_init(struct ft_procset *set, struct ft_session *root, struct ft_profile *profile,
-                    const struct ft_sample_opts *opts, int follow);
-/* One round over every live target. Returns 0, 1 when the root target has
- * exited, or -1 when it can no longer be read for another reason. */
+/* root is the process asked for. root_session (owned from here on) is its
+ * opened session, or NULL when it does not run Python: then only its
+ * Python descendants are sampled (follow must be set). */
+int ft_procset_init(struct ft_procset *set, pid_t root, struct ft_session *root_session,
+                    struct ft_profile *profile, const struct ft_sample_opts *opts, int follow);
+/* One round over every live target. Returns 0; 1 when the root process has
+ * ended (exited, or its pid now names another process) and, if it was not
+ * Python itself, no descendant is sampled any more; -1 when the root can
+ * no longer be read for another reason (ft_fail set). */
 int ft_procset_round(struct ft_procset *set, uint64_t now);
+/* The first sampled target (the root when it runs Python), or NULL. */
+struct ft_target *ft_procset_first(const struct ft_procset *set);
 void ft_procset_free(struct ft_procset *set);
 
 /* Sums over all targets. */

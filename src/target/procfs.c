@@ -163,3 +163,19 @@ int ft_proc_is_exiting(pid_t pid)
     char state = ft_thread_state(pid, pid);
     return empty || state == 'Z' || state == 'X' || state == 'x' || state == '?';
 }
+
+uint64_t ft_proc_start_time(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *stat = ft_read_small_file(path, 4096);
+    char *p = stat ? strrchr(stat, ')') : NULL; /* the name may hold spaces and ')' */
+    uint64_t start = 0;
+    for (int field = 2; p && *p && field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 21)
+            start = strtoull(p + 1, NULL, 10);
+    }
+    free(stat);
+    return start;
+}

@@ -6,6 +6,7 @@
 #define FT_PROCFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Reads a whole file (up to max bytes) into a NUL-terminated heap string,
@@ -26,5 +27,9 @@ char ft_thread_state(pid_t pid, pid_t tid);
 
 /* 1 if pid is gone, a zombie, or tearing down its memory. */
 int ft_proc_is_exiting(pid_t pid);
+
+/* When pid started (clock ticks since boot, /proc/PID/stat field 22), 0 if
+ * it is gone: with the pid, the identity of a process (pids are reused). */
+uint64_t ft_proc_start_time(pid_t pid);
 
 #endif
