@@ -241,8 +241,7 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
     if (errors) {
         struct ft_err_tally causes;
         ft_procset_causes(set, &causes);
-        fprintf(stderr, "frametap: error samples by cause (each a stack that changed or vanished "
-                "while being read, never written as a stack):\n");
+        fprintf(stderr, "frametap: error samples by cause (none of them written as a stack):\n");
         ft_tally_print(stderr, "frametap: ", &causes);
     }
 }

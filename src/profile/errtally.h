@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define FT_TALLY_CAUSES 8
-#define FT_TALLY_CAUSE_LEN 120
+#define FT_TALLY_CAUSE_LEN 200
 
 struct ft_err_tally {
     char cause[FT_TALLY_CAUSES][FT_TALLY_CAUSE_LEN];

@@ -311,6 +311,18 @@ static void choose(struct ft_sampler *s, uint8_t *want, uint64_t now)
     }
 }
 
+/* A pause that failed (another tracer took the process, permission) costs
+ * this sample, not the run; a process that is gone ends it. */
+static int pause_failed(struct ft_sampler *s, struct ft_thread *th)
+{
+    enum ft_errkind k = ft_error_kind();
+    if (k == FT_E_EXITED || ft_proc_is_exiting(s->session->proc.pid))
+        return -1;
+    snprintf(th->error, sizeof th->error, "could not pause the thread: %s", ft_error_message());
+    ft_error_clear();
+    return 1;
+}
+
 /* One thread's stack: read paused when the whole process is, or when this
  * thread runs and its version needs it; else the consistent running read.
  * 1: read (or an error sample); 0: the thread went away; -1: fatal. */
@@ -335,8 +347,10 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
         return 1;
     pid_t tid = (pid_t)t->ref.native_id;
     int held = ft_thread_pause(&s->session->proc, tid);
-    if (held <= 0)
-        return held;
+    if (held < 0)
+        return pause_failed(s, th);
+    if (held == 0)
+        return 0;
     free(th->frames);
     th->frames = NULL;
     th->nframes = 0;
@@ -390,8 +404,19 @@ int ft_sampler_round(struct ft_sampler *s, uint64_t now)
     }
     static uint8_t want[FT_SAMPLER_MAX_THREADS];
     choose(s, want, now);
-    if (s->pause == FT_PAUSE_ALL && ft_proc_pause(&s->session->proc) < 0)
-        return -1;
+    if (s->pause == FT_PAUSE_ALL && ft_proc_pause(&s->session->proc) < 0) {
+        struct ft_thread th = {0};
+        if (pause_failed(s, &th) < 0)
+            return -1;
+        for (size_t i = 0; i < s->nthreads; i++)
+            if (want[i]) {
+                ft_tally_add(&s->causes, th.error);
+                s->errors++;
+                s->profile->error_samples++;
+            }
+        s->rounds++;
+        return 0;
+    }
     int rc = sample_threads(s, want, now);
     if (s->track_activity && s->nthreads) {
         uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, s->threads[0].ref.interp);
