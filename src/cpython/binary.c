@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ft_parse_python_name(const char *base, int *major, int *minor)
@@ -60,17 +61,53 @@ static int compute_bias(const struct ft_proc *p, struct ft_pybinary *b, const ch
     return -1;
 }
 
-static int open_candidate(const struct ft_proc *p, const char *path, struct ft_pybinary *b)
+/* The first mapping of path (for its inode and its map_files entry). */
+static const struct ft_map *first_map(const struct ft_proc *p, const char *path)
+{
+    for (size_t i = 0; i < p->maps.n; i++)
+        if (p->maps.v[i].path && strcmp(p->maps.v[i].path, path) == 0)
+            return &p->maps.v[i];
+    return NULL;
+}
+
+/* Opens the file a mapping came from. The path as the process sees it
+ * (through its root: containers) or as we do may name another file by
+ * now (a package upgrade replaces it) or none (deleted): only a file with
+ * the mapping's inode is taken; failing that, the mapping itself through
+ * /proc/PID/map_files (root or CAP_CHECKPOINT_RESTORE), or /proc/PID/exe
+ * for the executable. */
+static struct ft_elf *open_mapped(const struct ft_proc *p, const struct ft_map *m, int is_exe)
+{
+    char tries[4][PATH_MAX + 64];
+    int n = 0;
+    snprintf(tries[n++], sizeof tries[0], "/proc/%d/root%s", (int)p->pid, m->path);
+    snprintf(tries[n++], sizeof tries[0], "%s", m->path);
+    snprintf(tries[n++], sizeof tries[0], "/proc/%d/map_files/%llx-%llx", (int)p->pid,
+             (unsigned long long)m->start, (unsigned long long)m->end);
+    if (is_exe)
+        snprintf(tries[n++], sizeof tries[0], "/proc/%d/exe", (int)p->pid);
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(tries[i], &st) < 0 || (m->inode && (uint64_t)st.st_ino != m->inode))
+            continue;
+        struct ft_elf *e = ft_elf_open(tries[i]);
+        if (e)
+            return e;
+        ft_error_clear();
+    }
+    ft_fail(FT_E_NOTPY, "cannot open %s%s as the process maps it (deleted or replaced: run "
+            "frametap as root to read it through /proc/%d/map_files)", m->path,
+            m->deleted ? " (deleted)" : "", (int)p->pid);
+    return NULL;
+}
+
+static int open_candidate(const struct ft_proc *p, const char *path, const char *exe,
+                          struct ft_pybinary *b)
 {
     memset(b, 0, sizeof *b);
     snprintf(b->path, sizeof b->path, "%s", path);
-    char rooted[PATH_MAX + 32];
-    snprintf(rooted, sizeof rooted, "/proc/%d/root%s", (int)p->pid, path);
-    b->elf = ft_elf_open(rooted);
-    if (!b->elf) {
-        ft_error_clear();
-        b->elf = ft_elf_open(path);
-    }
+    const struct ft_map *m = first_map(p, path);
+    b->elf = m ? open_mapped(p, m, strcmp(path, exe) == 0) : NULL;
     if (!b->elf || compute_bias(p, b, path) < 0) {
         ft_error_clear();
         ft_pybinary_close(b);
@@ -108,13 +145,16 @@ size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size
     snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
     ssize_t len = readlink(link, exe, sizeof exe - 1);
     exe[len > 0 ? len : 0] = '\0';
+    size_t k = strlen(exe), d = strlen(" (deleted)");
+    if (k > d && strcmp(exe + k - d, " (deleted)") == 0)
+        exe[k - d] = '\0'; /* as the maps name it */
     size_t n = 0;
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < p->maps.n && n < max; i++) {
             const char *path = p->maps.v[i].path;
             if (!path || !is_candidate(path, pass, exe) || already_listed(out, n, path))
                 continue;
-            if (open_candidate(p, path, &out[n]) < 0)
+            if (open_candidate(p, path, exe, &out[n]) < 0)
                 continue;
             if (pass == 2 && !embeds_runtime(&out[n]))
                 ft_pybinary_close(&out[n]);

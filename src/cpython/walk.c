@@ -24,7 +24,7 @@ static int64_t native_id_of(struct ft_reader *r, const struct ft_runtime *rt, ui
     if (o->tstate_native_thread_id != FT_ABSENT) {
         if (ft_read_u64(r->proc, tstate + o->tstate_native_thread_id, &v) < 0)
             return -1;
-        return (int64_t)v;
+        return ft_proc_host_tid(r->proc, (int64_t)v);
     }
     int32_t tid;
     if (rt->pthread_tid_offset == FT_ABSENT || !thread_id ||
@@ -32,7 +32,7 @@ static int64_t native_id_of(struct ft_reader *r, const struct ft_runtime *rt, ui
         ft_error_clear();
         return -1;
     }
-    return tid;
+    return ft_proc_host_tid(r->proc, tid);
 }
 
 struct thread_list {

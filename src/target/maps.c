@@ -22,20 +22,28 @@ void ft_maps_free(struct ft_maps *m)
     m->n = 0;
 }
 
+#define DELETED " (deleted)"
+
 static int parse_line(const char *line, struct ft_map *m)
 {
-    unsigned long long start, end, off;
+    unsigned long long start, end, off, inode = 0;
     char perms[5];
     int path_at = 0;
-    if (sscanf(line, "%llx-%llx %4s %llx %*s %*s %n", &start, &end, perms, &off,
-               &path_at) < 4 || start >= end)
+    if (sscanf(line, "%llx-%llx %4s %llx %*s %llu %n", &start, &end, perms, &off, &inode,
+               &path_at) < 5 || start >= end)
         return -1;
     m->start = start;
     m->end = end;
     m->offset = off;
+    m->inode = inode;
     memcpy(m->perms, perms, sizeof perms);
     const char *path = path_at > 0 ? line + path_at : "";
     m->path = (*path == '/') ? strdup(path) : NULL;
+    /* a file deleted (or replaced by an upgrade) since it was mapped */
+    size_t n = m->path ? strlen(m->path) : 0, k = strlen(DELETED);
+    m->deleted = n > k && strcmp(m->path + n - k, DELETED) == 0;
+    if (m->deleted)
+        m->path[n - k] = '\0';
     return 0;
 }
 

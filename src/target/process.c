@@ -25,6 +25,7 @@ int ft_proc_open(struct ft_proc *p, pid_t pid)
     memset(p, 0, sizeof *p);
     p->pid = pid;
     p->mem_fd = -1;
+    p->ns_nested = -1;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
     char *comm = ft_read_small_file(path, 256);
@@ -75,6 +76,9 @@ void ft_proc_close(struct ft_proc *p)
     ft_maps_free(&p->maps);
     free(p->paused);
     p->paused = NULL;
+    free(p->ns);
+    p->ns = NULL;
+    p->nns = 0;
     p->mem_fd = -1;
 }
 
@@ -224,5 +228,36 @@ ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov
     if (errno == EFAULT)
         return 0;
     fail_read(p, errno, iov[0].addr, iov[0].len);
+    return -1;
+}
+
+#define NS_MAX 4096
+
+static void reload_ns(struct ft_proc *p)
+{
+    if (!p->ns && !(p->ns = malloc(NS_MAX * sizeof *p->ns))) {
+        p->nns = 0;
+        return;
+    }
+    p->nns = ft_ns_tids(p->pid, p->ns, NS_MAX);
+    if (p->ns_nested < 0)
+        p->ns_nested = p->nns > 0;
+}
+
+int64_t ft_proc_host_tid(struct ft_proc *p, int64_t tid)
+{
+    if (tid <= 0 || p->pid <= 0)
+        return tid;
+    if (p->ns_nested < 0)
+        reload_ns(p);
+    if (!p->ns_nested)
+        return tid;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->nns; i++)
+            if (p->ns[i].inner == tid)
+                return p->ns[i].host;
+        if (pass == 0)
+            reload_ns(p); /* a thread started since */
+    }
     return -1;
 }

@@ -13,12 +13,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "procfs.h"
+
 #define FT_MAX_READ (16u << 20) /* one read never exceeds 16 MiB */
 
 struct ft_map {
     uint64_t start, end, offset;
+    uint64_t inode;          /* of the file mapped, 0 for anonymous memory */
     char perms[5];
-    char *path; /* NULL for anonymous mappings */
+    int deleted;             /* the file was deleted or replaced since */
+    char *path;              /* NULL for anonymous mappings; without " (deleted)" */
 };
 
 struct ft_maps {
@@ -49,6 +53,9 @@ struct ft_proc {
     struct ft_maps maps;
     pid_t *paused;           /* threads we hold stopped, if any          */
     size_t npaused;
+    struct ft_nspid *ns;     /* thread ids in its PID namespace -> ours  */
+    size_t nns, ns_cap;
+    int ns_nested;           /* -1 unknown, 0 our namespace, 1 another    */
 };
 
 /* Opens pid: checks it exists, reads its name and memory maps. */
@@ -74,6 +81,11 @@ int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n);
  * a range that is not mapped ends the read early instead of failing (for
  * speculative reads). -1 only when the process cannot be read at all. */
 ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n);
+
+/* A thread id as the process itself reports it (its thread states, inside
+ * a container's PID namespace) -> the id /proc and ptrace here know it
+ * by. The same id when the process shares our namespace; -1 if unknown. */
+int64_t ft_proc_host_tid(struct ft_proc *p, int64_t tid);
 
 /* The mapping that holds addr, or NULL. */
 const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr);

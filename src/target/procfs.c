@@ -179,3 +179,45 @@ uint64_t ft_proc_start_time(pid_t pid)
     free(stat);
     return start;
 }
+
+/* The first and last ids of the NSpid line of a status file. */
+static int nspid_of(const char *status, pid_t *first, pid_t *last)
+{
+    const char *line = status ? strstr(status, "\nNSpid:") : NULL;
+    if (!line)
+        return -1;
+    char *p = (char *)line + 7, *end;
+    long v = strtol(p, &end, 10), l = v;
+    if (end == p)
+        return -1;
+    *first = (pid_t)v;
+    for (p = end; *p && *p != '\n'; p = end) {
+        long w = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        l = w;
+    }
+    *last = (pid_t)l;
+    return 0;
+}
+
+size_t ft_ns_tids(pid_t pid, struct ft_nspid *out, size_t max)
+{
+    pid_t tids[4096];
+    ssize_t n = ft_list_threads(pid, tids, sizeof tids / sizeof tids[0]);
+    size_t k = 0;
+    int nested = 0;
+    for (ssize_t i = 0; i < n && k < max; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tids[i]);
+        char *status = ft_read_small_file(path, 16384);
+        pid_t first, last;
+        if (nspid_of(status, &first, &last) == 0) {
+            out[k++] = (struct ft_nspid){last, first};
+            nested |= last != first;
+        }
+        free(status);
+    }
+    ft_error_clear();
+    return nested ? k : 0;
+}

@@ -28,6 +28,15 @@ char ft_thread_state(pid_t pid, pid_t tid);
 /* 1 if pid is gone, a zombie, or tearing down its memory. */
 int ft_proc_is_exiting(pid_t pid);
 
+/* The thread ids of pid as its own PID namespace numbers them (the last
+ * NSpid of /proc/PID/task/TID/status) against ours: a process in a
+ * container reports those in its thread states. Fills up to max pairs;
+ * returns how many, 0 when pid lives in our namespace. */
+struct ft_nspid {
+    pid_t inner, host;
+};
+size_t ft_ns_tids(pid_t pid, struct ft_nspid *out, size_t max);
+
 /* When pid started (clock ticks since boot, /proc/PID/stat field 22), 0 if
  * it is gone: with the pid, the identity of a process (pids are reused). */
 uint64_t ft_proc_start_time(pid_t pid);
