@@ -25,7 +25,8 @@ BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev p
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace clean layouts python
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace clean layouts python \
+        man install
 
 # The in-process package (python/frametap) is built per interpreter, each
 # extension named by that interpreter's EXT_SUFFIX inside build/python/frametap.
@@ -47,8 +48,28 @@ build/asan-python/.all: $(PYEXT_SRC) tools/build-python.sh
 
 # The build runs in a sub-make so that pkg-config is asked only after deps
 # has installed what it reports on (a fresh machine has none of it yet).
+# It also builds the in-process package for the python3 on PATH, so that
+# `frametap trace` works right after `make`.
 all: deps
-	@$(MAKE) --no-print-directory build/frametap
+	@$(MAKE) --no-print-directory build/frametap build/python/.path
+
+build/python/.path: $(PYEXT_SRC) tools/build-python.sh
+	@py=$$(command -v python3) && tools/build-python.sh "$$py" >/dev/null || \
+	    echo "make: the in-process package was not built for python3 on PATH ($$py): frametap trace needs 'make python PYTHON=...'" >&2
+	@touch $@
+
+# The manual page, from the --help texts (tests/test_cli.py checks that the
+# checked-in frametap.1 is what this produces).
+man: build/frametap
+	/usr/bin/python3 tools/gen-man.py build/frametap >frametap.1
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/lib/frametap/python/frametap
+	install -m 755 build/frametap $(DESTDIR)$(PREFIX)/bin/frametap
+	install -m 644 frametap.1 $(DESTDIR)$(PREFIX)/share/man/man1/frametap.1
+	cp -r build/python/frametap/. $(DESTDIR)$(PREFIX)/lib/frametap/python/frametap/
 
 asan: build/asan/frametap
 

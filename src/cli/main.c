@@ -26,7 +26,8 @@ static void usage(FILE *f)
             "  top PID        live table of where time goes\n"
             "  trace -- PYTHON app.py  run a program with the in-process tracer: calls,\n"
             "                 lines, opcodes with their value stack, exceptions, gc, imports\n\n"
-            "Run 'frametap COMMAND --help' for a command's options.\n",
+            "Run 'frametap COMMAND --help' for a command's options, 'frametap -V' for the\n"
+            "version; the manual page is frametap.1 (man ./frametap.1).\n",
             FRAMETAP_VERSION, oldest, newest);
 }
 
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "--version")) {
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("frametap %s\n", FRAMETAP_VERSION);
         return 0;
     }

@@ -309,8 +309,8 @@ static int package_dir(char *out, size_t cap)
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = 0;
-    static const char *const rel[] = { "python", "../python" };
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const rel[] = { "python", "../python", "../lib/frametap/python" };
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         char cand[PATH_MAX + 64];
         snprintf(cand, sizeof cand, "%s/%s/frametap/__init__.py", self, rel[i]);
         if (access(cand, R_OK) == 0) {
