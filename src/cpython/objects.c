@@ -186,7 +186,10 @@ static void parse_str_head(const struct ft_reader *r, const unsigned char *head,
     s->ascii = (state >> k->state_ascii_bit) & 1;
 }
 
-/* Reads the head of a str (its type checked) into head, n bytes of it. */
+/* Reads up to `want` bytes of the object at addr into head (*n of them,
+ * at least the str head). 0: a compact str, described in s; NOT_STR: some
+ * other type (no error set); -1: unreadable or not a sane str. */
+#define NOT_STR 1
 static int read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head, size_t *n,
                          size_t want, struct str_head *s)
 {
@@ -198,9 +201,10 @@ static int read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head
     if (!addr)
         return corrupt("NULL str", addr);
     *n = safe_len(addr, (size_t)o->unicode_ascii_size, want);
-    if (ft_proc_read(r->proc, addr, head, *n) < 0 ||
-        expect_type(r, addr, ft_u64_in(head, *n, o->ob_type), FT_TYPE_STR) < 0)
+    if (ft_proc_read(r->proc, addr, head, *n) < 0)
         return -1;
+    if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_u64_in(head, *n, o->ob_type)))
+        return NOT_STR;
     parse_str_head(r, head, *n, s);
     if (!s->compact || (s->kind != 1 && s->kind != 2 && s->kind != 4) || (s->ascii && s->kind != 1) ||
         s->length < 0 || s->length > (1 << 24))
@@ -217,7 +221,10 @@ int ft_obj_str(struct ft_reader *r, uint64_t addr, char *out, size_t n)
     if (n == 0)
         return -1;
     out[0] = '\0';
-    if (read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size, &s) < 0)
+    int rc = read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size, &s);
+    if (rc == NOT_STR)
+        return corrupt("object that is not a str", addr);
+    if (rc < 0)
         return -1;
     size_t nchars = (size_t)s.length < FT_NAME_MAX ? (size_t)s.length : FT_NAME_MAX;
     nchars = nchars < n - 1 ? nchars : n - 1; /* each character takes a byte or more */
@@ -263,13 +270,9 @@ static int str_equals(struct ft_reader *r, uint64_t addr, const char *s, size_t 
     unsigned char buf[OBJ_HEAD_MAX + STR_FAST_MAX];
     size_t n;
     struct str_head h;
-    uint64_t type;
-    if (ft_obj_type(r, addr, &type) < 0)
-        return -1;
-    if (!ft_is_builtin_type(r, FT_TYPE_STR, type))
-        return 0;
-    if (read_str_head(r, addr, buf, &n, (size_t)o->unicode_ascii_size + len, &h) < 0)
-        return -1;
+    int rc = read_str_head(r, addr, buf, &n, (size_t)o->unicode_ascii_size + len, &h);
+    if (rc)
+        return rc == NOT_STR ? 0 : -1;
     if (!h.ascii || (uint64_t)h.length != len)
         return 0;
     size_t end = (size_t)o->unicode_ascii_size + len;
@@ -330,15 +333,15 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
     const struct ft_consts *c = consts(r);
     unsigned char buf[OBJ_HEAD_MAX];
     uint64_t ndigits, type;
-    if (!c->long_shift || c->long_shift > 32 || !c->long_digit_size || c->long_digit_size > 8 ||
-        o->long_digits > OBJ_HEAD_MAX / 2) {
+    uint64_t max_digits = c->long_shift ? (64 + c->long_shift - 1) / c->long_shift : 0;
+    size_t need = (size_t)o->long_digits, full = need + (size_t)(max_digits * c->long_digit_size);
+    if (!c->long_shift || c->long_shift > 32 || !c->long_digit_size || c->long_digit_size > 4 ||
+        o->long_digits > OBJ_HEAD_MAX / 2 || full > sizeof buf) {
         ft_fail(FT_E_VERSION, "int layout not usable");
         return -1;
     }
-    uint64_t max_digits = (64 + c->long_shift - 1) / c->long_shift;
-    size_t need = (size_t)o->long_digits, full = need + (size_t)(max_digits * c->long_digit_size);
-    if (full > sizeof buf || ft_obj_type(r, addr, &type) < 0 || expect_type(r, addr, type, FT_TYPE_INT) < 0)
-        return full > sizeof buf ? corrupt("int layout too large", addr) : -1;
+    if (ft_obj_type(r, addr, &type) < 0 || expect_type(r, addr, type, FT_TYPE_INT) < 0)
+        return -1;
     size_t n = safe_len(addr, need, full);
     if (ft_proc_read(r->proc, addr, buf, n) < 0 || long_shape(r, addr, buf, n, negative, &ndigits) < 0)
         return -1;
@@ -642,7 +645,7 @@ static int inline_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const s
                        const char *name, uint64_t *value)
 {
     const struct ft_offsets *o = offs(r);
-    unsigned char head[16];
+    unsigned char head[16] = {0};
     if (h->basicsize < (int64_t)(o->ob_type + 8) || h->basicsize > BASICSIZE_MAX || h->basicsize % 8)
         return corrupt("type with an impossible tp_basicsize", type);
     if (o->dictvalues_values > sizeof head || o->dictvalues_valid == FT_ABSENT) {
