@@ -22,7 +22,10 @@
 #define BASICSIZE_MAX (1u << 16)   /* larger tp_basicsize / tp_dictoffset: corrupt */
 #define KEYS_LOG2_MAX 40           /* larger hash tables: corrupt             */
 #define STR_FAST_MAX 256           /* ASCII keys compared without decoding    */
+#define STR_BATCH_MAX 64           /* ... and from one read of many key heads  */
+#define STR_WITH_HEAD 64           /* bytes of characters read with a str head */
 #define TRY_DICT 2                 /* inline values invalid: ask the dict     */
+#define PTR 8u                     /* bytes of a pointer: targets are 64-bit  */
 
 _Static_assert(FT_TYPE_COUNT <= FT_BUILTIN_TYPES_MAX, "ft_reader.types too small");
 
@@ -51,6 +54,21 @@ static size_t safe_len(uint64_t addr, size_t need, size_t want)
     return addr + want <= page_end ? want : (size_t)(page_end - addr);
 }
 
+/* Reads `want` bytes at addr (as many as safe_len() allows), or `need`
+ * alone if that fails: memory may end right after a short object. */
+static int read_prefix(struct ft_reader *r, uint64_t addr, void *buf, size_t need, size_t want,
+                       size_t *got)
+{
+    *got = safe_len(addr, need, want);
+    if (ft_proc_read(r->proc, addr, buf, *got) == 0)
+        return 0;
+    if (*got <= need)
+        return -1;
+    ft_error_clear();
+    *got = need;
+    return ft_proc_read(r->proc, addr, buf, need);
+}
+
 static uint64_t max4(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
     uint64_t m = a > b ? a : b;
@@ -69,7 +87,7 @@ static int read_type_head(struct ft_reader *r, uint64_t type, struct type_head *
 {
     const struct ft_offsets *o = offs(r);
     unsigned char buf[TYPE_HEAD_MAX];
-    uint64_t end = max4(o->type_name, o->type_flags, o->type_basicsize, o->type_dictoffset) + 8;
+    uint64_t end = max4(o->type_name, o->type_flags, o->type_basicsize, o->type_dictoffset) + PTR;
     if (end > sizeof buf) {
         ft_fail(FT_E_VERSION, "type object fields beyond %u bytes: layout not usable", TYPE_HEAD_MAX);
         return -1;
@@ -186,53 +204,71 @@ static void parse_str_head(const struct ft_reader *r, const unsigned char *head,
     s->ascii = (state >> k->state_ascii_bit) & 1;
 }
 
-/* Reads up to `want` bytes of the object at addr into head (*n of them,
- * at least the str head). 0: a compact str, described in s; NOT_STR: some
- * other type (no error set); -1: unreadable or not a sane str. */
-#define NOT_STR 1
-static int read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head, size_t *n,
-                         size_t want, struct str_head *s)
+static int str_layout_usable(const struct ft_reader *r)
 {
     const struct ft_offsets *o = offs(r);
-    if (o->unicode_ascii_size > OBJ_HEAD_MAX || o->unicode_compact_size > OBJ_HEAD_MAX) {
-        ft_fail(FT_E_VERSION, "str heads beyond %u bytes: layout not usable", OBJ_HEAD_MAX);
-        return -1;
-    }
-    if (!addr)
-        return corrupt("NULL str", addr);
-    *n = safe_len(addr, (size_t)o->unicode_ascii_size, want);
-    if (ft_proc_read(r->proc, addr, head, *n) < 0)
-        return -1;
-    if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_u64_in(head, *n, o->ob_type)))
+    if (o->unicode_ascii_size <= OBJ_HEAD_MAX && o->unicode_compact_size <= OBJ_HEAD_MAX)
+        return 1;
+    ft_fail(FT_E_VERSION, "str heads beyond %u bytes: layout not usable", OBJ_HEAD_MAX);
+    return 0;
+}
+
+/* The first n bytes of the object at addr, read already. 0: a compact str,
+ * described in s; NOT_STR: some other type (no error set); -1: not a sane
+ * str. */
+#define NOT_STR 1
+static int check_str_head(struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
+                          struct str_head *s)
+{
+    if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_u64_in(head, n, offs(r)->ob_type)))
         return NOT_STR;
-    parse_str_head(r, head, *n, s);
+    parse_str_head(r, head, n, s);
     if (!s->compact || (s->kind != 1 && s->kind != 2 && s->kind != 4) || (s->ascii && s->kind != 1) ||
         s->length < 0 || s->length > (1 << 24))
         return corrupt("str that is not a compact str", addr);
     return 0;
 }
 
+/* Reads up to `want` bytes at addr (*n of them, the str head at least) and
+ * checks them as check_str_head() does. */
+static int read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head, size_t *n,
+                         size_t want, struct str_head *s)
+{
+    if (!str_layout_usable(r))
+        return -1;
+    if (!addr)
+        return corrupt("NULL str", addr);
+    if (read_prefix(r, addr, head, (size_t)offs(r)->unicode_ascii_size, want, n) < 0)
+        return -1;
+    return check_str_head(r, addr, head, *n, s);
+}
+
 int ft_obj_str(struct ft_reader *r, uint64_t addr, char *out, size_t n)
 {
     const struct ft_offsets *o = offs(r);
-    unsigned char head[OBJ_HEAD_MAX];
+    unsigned char head[OBJ_HEAD_MAX + STR_WITH_HEAD], raw[FT_NAME_MAX * 4];
     size_t hsize;
     struct str_head s;
     if (n == 0)
         return -1;
     out[0] = '\0';
-    int rc = read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size, &s);
+    /* The head and, for short strings, the characters in one read. */
+    int rc = read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size + STR_WITH_HEAD, &s);
     if (rc == NOT_STR)
         return corrupt("object that is not a str", addr);
     if (rc < 0)
         return -1;
     size_t nchars = (size_t)s.length < FT_NAME_MAX ? (size_t)s.length : FT_NAME_MAX;
     nchars = nchars < n - 1 ? nchars : n - 1; /* each character takes a byte or more */
-    uint64_t data = addr + (s.ascii ? o->unicode_ascii_size : o->unicode_compact_size);
-    unsigned char raw[FT_NAME_MAX * 4];
-    if (ft_proc_read(r->proc, data, raw, nchars * (size_t)s.kind) < 0)
-        return -1;
-    return ft_ucs_to_utf8(s.kind, raw, nchars, out, n) == (size_t)-1 ? -1 : 0;
+    size_t at = (size_t)(s.ascii ? o->unicode_ascii_size : o->unicode_compact_size);
+    size_t bytes = nchars * (size_t)s.kind;
+    const unsigned char *data = head + at;
+    if (at + bytes > hsize) {
+        if (ft_proc_read(r->proc, addr + at, raw, bytes) < 0)
+            return -1;
+        data = raw;
+    }
+    return ft_ucs_to_utf8(s.kind, data, nchars, out, n) == (size_t)-1 ? -1 : 0;
 }
 
 static int is_ascii(const char *s, size_t len)
@@ -259,18 +295,16 @@ static int str_equals_decoded(struct ft_reader *r, uint64_t addr, const char *s,
     return strcmp(buf, s) == 0;
 }
 
-/* 1 if the object at addr is a str equal to s, 0 if it is not (other types
- * included), -1 if it cannot be read. A compact str is ASCII exactly when
- * all its characters are, so an ASCII s only equals an ASCII str. */
-static int str_equals(struct ft_reader *r, uint64_t addr, const char *s, size_t len)
+/* Whether the object whose first n bytes are in buf (read at addr) is the
+ * ASCII str s: 1, 0 (other types included) or -1. A compact str is ASCII
+ * exactly when all its characters are, so s only equals an ASCII str.
+ * Characters cut off by the first read are read now. */
+static int ascii_equals(struct ft_reader *r, uint64_t addr, unsigned char *buf, size_t n, const char *s,
+                        size_t len)
 {
     const struct ft_offsets *o = offs(r);
-    if (len > STR_FAST_MAX || !is_ascii(s, len))
-        return str_equals_decoded(r, addr, s, len);
-    unsigned char buf[OBJ_HEAD_MAX + STR_FAST_MAX];
-    size_t n;
     struct str_head h;
-    int rc = read_str_head(r, addr, buf, &n, (size_t)o->unicode_ascii_size + len, &h);
+    int rc = check_str_head(r, addr, buf, n, &h);
     if (rc)
         return rc == NOT_STR ? 0 : -1;
     if (!h.ascii || (uint64_t)h.length != len)
@@ -279,6 +313,50 @@ static int str_equals(struct ft_reader *r, uint64_t addr, const char *s, size_t 
     if (n < end && ft_proc_read(r->proc, addr + n, buf + n, end - n) < 0)
         return -1;
     return memcmp(buf + o->unicode_ascii_size, s, len) == 0;
+}
+
+/* 1 if the object at addr is a str equal to s, 0 if it is not (other types
+ * included), -1 if it cannot be read. */
+static int str_equals(struct ft_reader *r, uint64_t addr, const char *s, size_t len)
+{
+    unsigned char buf[OBJ_HEAD_MAX + STR_FAST_MAX];
+    size_t n;
+    if (len > STR_FAST_MAX || !is_ascii(s, len))
+        return str_equals_decoded(r, addr, s, len);
+    if (!str_layout_usable(r))
+        return -1;
+    if (!addr)
+        return corrupt("NULL str", addr);
+    size_t head = (size_t)offs(r)->unicode_ascii_size;
+    if (read_prefix(r, addr, buf, head, head + len, &n) < 0)
+        return -1;
+    return ascii_equals(r, addr, buf, n, s, len);
+}
+
+/* Which of keys[0..n) is the str s: 1 with *at set, 0 none, -1 error. Short
+ * ASCII keys (the usual names) are compared from one read of all heads. */
+static int find_key(struct ft_reader *r, const uint64_t *keys, size_t n, const char *s, size_t len,
+                    size_t *at)
+{
+    unsigned char bufs[FT_DICT_CHUNK][OBJ_HEAD_MAX + STR_BATCH_MAX];
+    struct ft_remote_iov iov[FT_DICT_CHUNK];
+    size_t head = (size_t)offs(r)->unicode_ascii_size;
+    int batch = n > 1 && n <= FT_DICT_CHUNK && len <= STR_BATCH_MAX && is_ascii(s, len) &&
+                str_layout_usable(r);
+    for (size_t i = 0; batch && i < n; i++)
+        iov[i] = (struct ft_remote_iov){keys[i], bufs[i], safe_len(keys[i], head, head + len)};
+    if (batch && ft_proc_readv(r->proc, iov, n) < 0) {
+        ft_error_clear(); /* one by one, each read as far as it can be */
+        batch = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int eq = batch ? ascii_equals(r, keys[i], bufs[i], iov[i].len, s, len) : str_equals(r, keys[i], s, len);
+        if (eq) {
+            *at = i;
+            return eq;
+        }
+    }
+    return 0;
 }
 
 /* ---- int and float ---- */
@@ -332,7 +410,7 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
     const struct ft_offsets *o = offs(r);
     const struct ft_consts *c = consts(r);
     unsigned char buf[OBJ_HEAD_MAX];
-    uint64_t ndigits, type;
+    uint64_t ndigits;
     uint64_t max_digits = c->long_shift ? (64 + c->long_shift - 1) / c->long_shift : 0;
     size_t need = (size_t)o->long_digits, full = need + (size_t)(max_digits * c->long_digit_size);
     if (!c->long_shift || c->long_shift > 32 || !c->long_digit_size || c->long_digit_size > 4 ||
@@ -340,10 +418,12 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
         ft_fail(FT_E_VERSION, "int layout not usable");
         return -1;
     }
-    if (ft_obj_type(r, addr, &type) < 0 || expect_type(r, addr, type, FT_TYPE_INT) < 0)
-        return -1;
-    size_t n = safe_len(addr, need, full);
-    if (ft_proc_read(r->proc, addr, buf, n) < 0 || long_shape(r, addr, buf, n, negative, &ndigits) < 0)
+    if (!addr)
+        return corrupt("NULL int", addr);
+    size_t n;
+    if (read_prefix(r, addr, buf, need, full, &n) < 0 ||
+        expect_type(r, addr, ft_u64_in(buf, n, o->ob_type), FT_TYPE_INT) < 0 ||
+        long_shape(r, addr, buf, n, negative, &ndigits) < 0)
         return -1;
     if (ndigits > max_digits) {
         ft_fail(FT_E_CORRUPT, "int at 0x%llx has %llu digits: beyond 64 bits", (unsigned long long)addr,
@@ -475,8 +555,8 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
                 (unsigned long long)keys, (long long)nentries, FT_DICT_MAX_ENTRIES);
         return -1;
     }
-    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + 8 > k->entry_size ||
-        k->value_off + 8 > k->entry_size) {
+    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + PTR > k->entry_size ||
+        k->value_off + PTR > k->entry_size) {
         ft_fail(FT_E_VERSION, "dict entry layout not usable");
         return -1;
     }
@@ -537,7 +617,7 @@ int ft_dict_iter_init(struct ft_reader *r, uint64_t dict, struct ft_dict_iter *i
 {
     const struct ft_offsets *o = offs(r);
     unsigned char head[OBJ_HEAD_MAX];
-    size_t n = (size_t)max4(o->ob_type, o->dict_keys, o->dict_values, 0) + 8;
+    size_t n = (size_t)max4(o->ob_type, o->dict_keys, o->dict_values, 0) + PTR;
     uint64_t cap;
     if (n > sizeof head) {
         ft_fail(FT_E_VERSION, "dict layout not usable");
@@ -563,10 +643,10 @@ static int fill(struct ft_dict_iter *it)
     uint64_t nv = it->values_cap > it->pos ? it->values_cap - it->pos : 0;
     struct ft_remote_iov iov[2] = {
         {it->entries + it->pos * it->entry_size, it->buf, (size_t)(n * it->entry_size)},
-        {it->values + it->pos * 8, it->vbuf, 0},
+        {it->values + it->pos * PTR, it->vbuf, 0},
     };
     nv = nv < n ? nv : n;
-    iov[1].len = (size_t)(nv * 8);
+    iov[1].len = (size_t)(nv * PTR);
     if (ft_proc_readv(it->r->proc, iov, it->values && nv ? 2 : 1) < 0)
         return -1;
     it->first = it->pos;
@@ -594,21 +674,31 @@ int ft_dict_iter_next(struct ft_dict_iter *it, uint64_t *key, uint64_t *value)
     return 0;
 }
 
+/* Looks for the str key a chunk of entries at a time. */
 static int iter_find(struct ft_dict_iter *it, const char *key, uint64_t *value)
 {
-    uint64_t k, v;
-    size_t len = strlen(key);
-    int rc;
-    while ((rc = ft_dict_iter_next(it, &k, &v)) == 1) {
-        int eq = str_equals(it->r, k, key, len);
-        if (eq < 0)
-            return -1;
-        if (eq) {
-            *value = v;
-            return 0;
+    uint64_t k[FT_DICT_CHUNK], v[FT_DICT_CHUNK];
+    size_t len = strlen(key), at;
+    for (int more = 1; more;) {
+        size_t n = 0;
+        while (n < FT_DICT_CHUNK) {
+            int rc = ft_dict_iter_next(it, &k[n], &v[n]);
+            if (rc < 0)
+                return -1;
+            if (rc == 0) {
+                more = 0;
+                break;
+            }
+            n++;
+        }
+        int found = find_key(it->r, k, n, key, len, &at);
+        if (found) {
+            if (found > 0)
+                *value = v[at];
+            return found > 0 ? 0 : -1;
         }
     }
-    return rc < 0 ? -1 : FT_OBJ_ABSENT;
+    return FT_OBJ_ABSENT;
 }
 
 int ft_dict_lookup_str(struct ft_reader *r, uint64_t dict, const char *key, uint64_t *value)
@@ -646,7 +736,7 @@ static int inline_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const s
 {
     const struct ft_offsets *o = offs(r);
     unsigned char head[16] = {0};
-    if (h->basicsize < (int64_t)(o->ob_type + 8) || h->basicsize > BASICSIZE_MAX || h->basicsize % 8)
+    if (h->basicsize < (int64_t)(o->ob_type + PTR) || h->basicsize > BASICSIZE_MAX || h->basicsize % PTR)
         return corrupt("type with an impossible tp_basicsize", type);
     if (o->dictvalues_values > sizeof head || o->dictvalues_valid == FT_ABSENT) {
         ft_fail(FT_E_VERSION, "inline values layout not usable");

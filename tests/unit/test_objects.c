@@ -70,8 +70,10 @@ static void test_strs(int minor)
     uint64_t a = pyimg_str(&w.img, "plain"), l1 = pyimg_str_units(&w.img, 1, latin1, 3);
     uint64_t u2 = pyimg_str_units(&w.img, 2, ucs2, 2), u4 = pyimg_str_units(&w.img, 4, ucs4, 2);
     uint64_t i = pyimg_int(&w.img, 0, 5);
+    uint64_t last = pyimg_str(&w.img, "end"); /* memory ends right after it */
     struct ft_reader *r = world_open(&w);
     char out[64];
+    CHECK(ft_obj_str(r, last, out, sizeof out) == 0 && !strcmp(out, "end"));
     CHECK(ft_obj_str(r, a, out, sizeof out) == 0 && !strcmp(out, "plain"));
     CHECK(ft_obj_str(r, l1, out, sizeof out) == 0 && !strcmp(out, "w\xC3\xB6r"));
     CHECK(ft_obj_str(r, u2, out, sizeof out) == 0 && !strcmp(out, "\xE7\xBA\xBF\xE7\xA8\x8B"));
@@ -106,6 +108,7 @@ static void test_ints(int minor)
     for (int i = 0; i < 6; i++)
         a[i] = pyimg_int(&w.img, 0, mags[i]);
     uint64_t f = pyimg_float(&w.img, -2.5e-3), s = pyimg_str(&w.img, "1");
+    uint64_t last = pyimg_int(&w.img, 0, 3); /* memory ends right after it */
     struct ft_reader *r = world_open(&w);
     uint64_t u;
     int64_t v;
@@ -113,6 +116,7 @@ static void test_ints(int minor)
     for (int i = 0; i < 6; i++)
         CHECK(ft_obj_u64(r, a[i], &u) == 0 && u == mags[i]);
     CHECK(ft_obj_int(r, a[4], &v) == 0 && v == (int64_t)((1ull << 62) + 12345));
+    CHECK(ft_obj_int(r, last, &v) == 0 && v == 3);
     CHECK(ft_obj_int(r, a[5], &v) < 0); /* beyond int64 */
     CHECK(ft_obj_int(r, neg, &v) == 0 && v == -(int64_t)(1ull << 45));
     CHECK(ft_obj_int(r, min, &v) == 0 && v == INT64_MIN);
