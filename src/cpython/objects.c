@@ -284,13 +284,15 @@ static int str_equals_decoded(struct ft_reader *r, uint64_t addr, const char *s,
 {
     uint64_t type;
     char buf[FT_NAME_MAX * 4 + 1];
-    if (len >= sizeof buf - 1) /* longer than any str this file reads */
+    if (len + 6 > sizeof buf) /* longer than any str this file reads */
         return 0;
     if (ft_obj_type(r, addr, &type) < 0)
         return -1;
     if (!ft_is_builtin_type(r, FT_TYPE_STR, type))
         return 0;
-    if (ft_obj_str(r, addr, buf, len + 2) < 0)
+    /* Room for s and one more character of any width: a longer key never
+     * comes out cut down to s. */
+    if (ft_obj_str(r, addr, buf, len + 6) < 0)
         return -1;
     return strcmp(buf, s) == 0;
 }

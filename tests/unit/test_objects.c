@@ -163,6 +163,9 @@ static void test_dicts(int minor)
     uint64_t no_values = pyimg_dict(g, pyimg_keys(g, "split", 3, skeys, NULL, 2), 0, 2);
     uint64_t ukeys = pyimg_keys(g, "unicode", 3, skeys, vals, 2);
     uint64_t extra_values = pyimg_dict(g, ukeys, pyimg_values(g, vals + 2, 2, 2, 1), 2);
+    const uint32_t dee[] = {'d', 0xE9, 0xE9};
+    uint64_t dee_key = pyimg_str_units(g, 1, dee, 3);
+    uint64_t deed = pyimg_dict(g, pyimg_keys(g, "unicode", 3, &dee_key, vals, 1), 0, 1);
     uint64_t notdict = pyimg_str(g, "not a dict");
     struct ft_reader *r = world_open(&w);
     uint64_t v, k;
@@ -170,6 +173,10 @@ static void test_dicts(int minor)
     CHECK(ft_dict_lookup_str(r, strd, "beta", &v) == FT_OBJ_ABSENT);
     CHECK(ft_dict_lookup_str(r, gen, "gamma", &v) == 0 && v == vals[1]); /* past an int key */
     CHECK(ft_dict_lookup_str(r, gen, "d\xC3\xA9lta", &v) == 0 && v == vals[2]);
+    CHECK(ft_dict_lookup_str(r, gen, "d\xC3\xA9lt", &v) == FT_OBJ_ABSENT); /* a prefix is not the key */
+    CHECK(ft_dict_lookup_str(r, gen, "d\xC3\xA9", &v) == FT_OBJ_ABSENT);
+    CHECK(ft_dict_lookup_str(r, deed, "d\xC3\xA9", &v) == FT_OBJ_ABSENT); /* not cut down to the key */
+    CHECK(ft_dict_lookup_str(r, deed, "d\xC3\xA9\xC3\xA9", &v) == 0 && v == vals[0]);
     CHECK(ft_dict_lookup_str(r, split, "y", &v) == 0 && v == vals[1]);
     CHECK(ft_dict_lookup_str(r, notdict, "y", &v) < 0);
     if (w.layout.off.dictkeys_kind != FT_ABSENT) { /* kind and ma_values must agree */
