@@ -32,7 +32,50 @@
 #  include "internal/pycore_pystate.h"
 #endif
 
+#if PY_VERSION_HEX >= 0x030A0000
+#  include "internal/pycore_moduleobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+#  include "internal/pycore_dict.h"
+#  include "internal/pycore_object.h"
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+#  include "internal/pycore_long.h"
+#endif
+
 #include "../src/cpython/offset_fields.h"
+
+#if PY_VERSION_HEX < 0x030B0000
+/* 3.8-3.10 keep the dict keys object and its entries in Objects/dict-common.h,
+ * which is not installed with the headers. These mirror that file's
+ * struct _dictkeysobject and PyDictKeyEntry field for field (only their
+ * layout is used); tests/test_object_layouts.py checks every offset taken
+ * from them against the real interpreter. */
+struct mirror_dictkeys {
+    Py_ssize_t dk_refcnt;
+    Py_ssize_t dk_size;
+    Py_ssize_t (*dk_lookup)(void);
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+};
+
+struct mirror_dictkeyentry {
+    Py_hash_t me_hash;
+    PyObject *me_key;
+    PyObject *me_value;
+};
+#endif
+
+#if PY_VERSION_HEX < 0x030A0000
+/* 3.8-3.9 define PyModuleObject only in Objects/moduleobject.c: md_dict is
+ * its first field after the object head. Checked against the interpreter by
+ * tests/test_object_layouts.py. */
+struct mirror_module {
+    PyObject_HEAD
+    PyObject *md_dict;
+};
+#endif
 
 #define ABSENT FT_ABSENT
 #define OFF(type, member) ((uint64_t)offsetof(type, member))
@@ -171,6 +214,126 @@ static void fill_objects(struct ft_offsets *o)
     o->bytes_sval = OFF(PyBytesObject, ob_sval);
 }
 
+static void fill_types_and_modules(struct ft_offsets *o, struct ft_consts *c)
+{
+    o->type_flags = OFF(PyTypeObject, tp_flags);
+    o->type_basicsize = OFF(PyTypeObject, tp_basicsize);
+    o->type_dictoffset = OFF(PyTypeObject, tp_dictoffset);
+    o->heaptype_cached_keys = OFF(PyHeapTypeObject, ht_cached_keys);
+    c->tpflags_heaptype = Py_TPFLAGS_HEAPTYPE;
+    c->tpflags_long_subclass = Py_TPFLAGS_LONG_SUBCLASS;
+    c->tpflags_unicode_subclass = Py_TPFLAGS_UNICODE_SUBCLASS;
+    c->tpflags_dict_subclass = Py_TPFLAGS_DICT_SUBCLASS;
+#if PY_VERSION_HEX >= 0x030B0000
+    c->tpflags_managed_dict = Py_TPFLAGS_MANAGED_DICT;
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    c->tpflags_inline_values = Py_TPFLAGS_INLINE_VALUES;
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    o->interp_modules = OFF(PyInterpreterState, imports.modules);
+#else
+    o->interp_modules = OFF(PyInterpreterState, modules);
+#endif
+#if PY_VERSION_HEX >= 0x030A0000
+    o->module_dict = OFF(PyModuleObject, md_dict);
+#else
+    o->module_dict = OFF(struct mirror_module, md_dict);
+#endif
+}
+
+static void fill_dicts(struct ft_offsets *o, struct ft_consts *c)
+{
+    o->dict_used = OFF(PyDictObject, ma_used);
+    o->dict_keys = OFF(PyDictObject, ma_keys);
+    o->dict_values = OFF(PyDictObject, ma_values);
+#if PY_VERSION_HEX >= 0x030B0000
+    o->dictkeys_log2_size = OFF(PyDictKeysObject, dk_log2_size);
+    o->dictkeys_log2_index_bytes = OFF(PyDictKeysObject, dk_log2_index_bytes);
+    o->dictkeys_kind = OFF(PyDictKeysObject, dk_kind);
+    o->dictkeys_nentries = OFF(PyDictKeysObject, dk_nentries);
+    o->dictkeys_indices = OFF(PyDictKeysObject, dk_indices);
+    o->dict_entry_key = OFF(PyDictKeyEntry, me_key);
+    o->dict_entry_value = OFF(PyDictKeyEntry, me_value);
+    o->unicode_entry_key = OFF(PyDictUnicodeEntry, me_key);
+    o->unicode_entry_value = OFF(PyDictUnicodeEntry, me_value);
+    o->dictvalues_values = OFF(PyDictValues, values);
+    c->dict_entry_size = sizeof(PyDictKeyEntry);
+    c->unicode_entry_size = sizeof(PyDictUnicodeEntry);
+    c->dict_kind_general = DICT_KEYS_GENERAL;
+    c->dict_kind_unicode = DICT_KEYS_UNICODE;
+    c->dict_kind_split = DICT_KEYS_SPLIT;
+#else
+    o->dictkeys_size = OFF(struct mirror_dictkeys, dk_size);
+    o->dictkeys_nentries = OFF(struct mirror_dictkeys, dk_nentries);
+    o->dictkeys_indices = OFF(struct mirror_dictkeys, dk_indices);
+    o->dict_entry_key = OFF(struct mirror_dictkeyentry, me_key);
+    o->dict_entry_value = OFF(struct mirror_dictkeyentry, me_value);
+    c->dict_entry_size = sizeof(struct mirror_dictkeyentry);
+    /* ma_values is a PyObject ** here: it points at the values themselves. */
+    o->dictvalues_values = 0;
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    o->dictvalues_capacity = OFF(PyDictValues, capacity);
+    o->dictvalues_valid = OFF(PyDictValues, valid);
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* Where an instance keeps its managed dict (and, 3.11, its values): asked of
+ * the headers' own accessors on a stand-in object whose type has the flag,
+ * as a distance back from the object. */
+static uint64_t before(const void *obj, const void *field)
+{
+    return (uint64_t)((const char *)obj - (const char *)field);
+}
+
+static void fill_managed_dict(struct ft_offsets *o, struct ft_consts *c)
+{
+    static PyTypeObject type;
+    static void *words[16];
+    PyObject *obj = (PyObject *)&words[8];
+    type.tp_flags = Py_TPFLAGS_MANAGED_DICT;
+    obj->ob_type = &type;
+#  if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+    o->managed_dict_before = before(obj, _PyObject_DictOrValuesPointer(obj));
+    /* The word holds a dict, or values marked by the bits that
+     * _PyDictOrValues_IsValues() tests; _GetValues() says how to unmark. */
+    for (unsigned bit = 0; bit < 3; bit++) {
+        PyDictOrValues d = {.values = (char *)(uintptr_t)(1u << bit)};
+        if (_PyDictOrValues_IsValues(d))
+            c->managed_values_tag |= 1u << bit;
+    }
+    PyDictOrValues tagged = {.values = (char *)(uintptr_t)(0x1000 | c->managed_values_tag)};
+    c->managed_values_delta = (uint64_t)((char *)_PyDictOrValues_GetValues(tagged) - tagged.values);
+#  else
+    o->managed_dict_before = before(obj, _PyObject_ManagedDictPointer(obj));
+#  endif
+#  if PY_VERSION_HEX < 0x030C0000
+    o->managed_values_before = before(obj, _PyObject_ValuesPointer(obj));
+#  endif
+    (void)c;
+}
+#endif
+
+static void fill_numbers(struct ft_offsets *o, struct ft_consts *c)
+{
+    o->float_value = OFF(PyFloatObject, ob_fval);
+    c->long_shift = PyLong_SHIFT;
+    c->long_digit_size = sizeof(digit);
+#if PY_VERSION_HEX >= 0x030C0000
+    o->long_tag = OFF(PyLongObject, long_value.lv_tag);
+    o->long_digits = OFF(PyLongObject, long_value.ob_digit);
+    c->long_non_size_bits = _PyLong_NON_SIZE_BITS;
+    c->long_sign_mask = _PyLong_SIGN_MASK;
+    c->long_sign_zero = SIGN_ZERO;
+    c->long_sign_negative = SIGN_NEGATIVE;
+#else
+    o->long_size = OFF(PyVarObject, ob_size);
+    o->long_digits = OFF(PyLongObject, ob_digit);
+#endif
+}
+
 /* Bitfield positions cannot be taken with offsetof: set each one in a zeroed
  * object and see which bits of the state word moved. */
 static unsigned state_bits(PyASCIIObject *a)
@@ -247,6 +410,18 @@ static void fill_debug_descriptor(struct ft_offsets *d)
 #  endif
     d->bytes_size = DBG(bytes_object.ob_size);
     d->bytes_sval = DBG(bytes_object.ob_sval);
+    d->interp_modules = DBG(interpreter_state.imports_modules);
+    d->type_flags = DBG(type_object.tp_flags);
+#  if PY_VERSION_HEX >= 0x030F0000
+    d->type_basicsize = DBG(type_object.tp_basicsize);
+    d->type_dictoffset = DBG(type_object.tp_dictoffset);
+    d->heaptype_cached_keys = DBG(heap_type_object.ht_cached_keys);
+#  endif
+    d->dict_keys = DBG(dict_object.ma_keys);
+    d->dict_values = DBG(dict_object.ma_values);
+    d->long_tag = DBG(long_object.lv_tag);
+    d->long_digits = DBG(long_object.ob_digit);
+    d->float_value = DBG(float_object.ob_fval);
 }
 #endif
 
@@ -285,6 +460,12 @@ int main(void)
     fill_frames(&off, &consts);
     fill_objects(&off);
     fill_unicode_bits(&consts);
+    fill_types_and_modules(&off, &consts);
+    fill_dicts(&off, &consts);
+    fill_numbers(&off, &consts);
+#if PY_VERSION_HEX >= 0x030B0000
+    fill_managed_dict(&off, &consts);
+#endif
     consts.generator_flags = CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR;
 #if PY_VERSION_HEX >= 0x030D0000
     fill_debug_descriptor(&dbg);

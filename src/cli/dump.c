@@ -115,7 +115,7 @@ static size_t running_threads(pid_t pid, pid_t *out, size_t max)
 static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snapshot *snap)
 {
     static pid_t running[MAX_RUNNING];
-    struct ft_walk_opts wo = {.paused = !o->nonblocking};
+    struct ft_walk_opts wo = {.paused = !o->nonblocking, .python_names = 1};
     if (wo.paused) {
         wo.nrunning = running_threads(s->proc.pid, running, MAX_RUNNING);
         wo.running = running;

@@ -1,14 +1,14 @@
 /*
  * code.c - code object decoding and caching (see code.h).
- * Bounds: names are cut at FT_NAME_MAX bytes, line tables refused above
- * FT_LINETABLE_MAX, string lengths checked before any read.
+ * Bounds: names are cut at FT_NAME_MAX characters (read by ft_obj_str),
+ * line tables refused above FT_LINETABLE_MAX, string lengths checked before
+ * any read.
  */
 #include "code.h"
 
 #include "../util/error.h"
 #include "linetable.h"
 #include "remote.h"
-#include "unicode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -87,57 +87,12 @@ static size_t slot_of(const struct ft_code_cache *c, uint64_t addr)
     return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (c->capacity - 1);
 }
 
-int ft_read_str(struct ft_reader *r, uint64_t addr, char *out, size_t outsize)
-{
-    const struct ft_offsets *o = &r->layout->off;
-    const struct ft_consts *k = &r->layout->c;
-    unsigned char head[128];
-    size_t hsize = o->unicode_compact_size < sizeof head ? (size_t)o->unicode_compact_size : sizeof head;
-    out[0] = '\0';
-    if (!addr || ft_proc_read(r->proc, addr, head, hsize) < 0)
-        return -1;
-    uint32_t state = (uint32_t)ft_i32_in(head, hsize, o->unicode_state);
-    int64_t length = (int64_t)ft_u64_in(head, hsize, o->unicode_length);
-    int kind = (int)((state >> k->state_kind_shift) & k->state_kind_mask);
-    int compact = (state >> k->state_compact_bit) & 1, ascii = (state >> k->state_ascii_bit) & 1;
-    if (!compact || (kind != 1 && kind != 2 && kind != 4) || length < 0 || length > (1 << 24)) {
-        ft_fail(FT_E_CORRUPT, "object at 0x%llx is not a compact str", (unsigned long long)addr);
-        return -1;
-    }
-    size_t nchars = (size_t)length < FT_NAME_MAX ? (size_t)length : FT_NAME_MAX;
-    uint64_t data = addr + (ascii ? o->unicode_ascii_size : o->unicode_compact_size);
-    unsigned char raw[FT_NAME_MAX * 4];
-    if (ft_proc_read(r->proc, data, raw, nchars * (size_t)kind) < 0)
-        return -1;
-    return ft_ucs_to_utf8(kind, raw, nchars, out, outsize) == (size_t)-1 ? -1 : 0;
-}
-
 static char *read_str_dup(struct ft_reader *r, uint64_t addr)
 {
     char buf[FT_NAME_MAX * 4 + 1];
-    if (ft_read_str(r, addr, buf, sizeof buf) < 0)
+    if (ft_obj_str(r, addr, buf, sizeof buf) < 0)
         return NULL;
     return strdup(buf);
-}
-
-/* Checks that ob_type is the code type: by cached address, else by name. */
-static int is_code_type(struct ft_reader *r, uint64_t type)
-{
-    if (!type)
-        return 0;
-    if (type == r->code_type)
-        return 1;
-    uint64_t name_ptr;
-    char name[8];
-    if (ft_read_u64(r->proc, type + r->layout->off.type_name, &name_ptr) < 0 ||
-        ft_proc_read(r->proc, name_ptr, name, 5) < 0) {
-        ft_error_clear();
-        return 0;
-    }
-    if (memcmp(name, "code", 5) != 0)
-        return 0;
-    r->code_type = type;
-    return 1;
 }
 
 static int read_linetable(struct ft_reader *r, uint64_t bytes, struct ft_code *e)
@@ -265,7 +220,7 @@ size_t ft_code_head_size(const struct ft_layout *l)
 static struct ft_code *decode_into_slot(struct ft_reader *r, struct ft_code **slot, uint64_t addr,
                                         const unsigned char *head, size_t n, const uint64_t *key)
 {
-    if (!is_code_type(r, key[0])) {
+    if (!ft_is_builtin_type(r, FT_TYPE_CODE, key[0])) {
         ft_fail(FT_E_CORRUPT, "object at 0x%llx is not a code object", (unsigned long long)addr);
         return NULL;
     }

@@ -20,6 +20,7 @@
 
 #include "discover.h"
 #include "evidence.h"
+#include "objects.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,8 @@ struct ft_code {
     struct ft_code_str strs[FT_CODE_NSTR]; /* 3.8-3.11 only; addr 0: unused */
 };
 
+#define FT_BUILTIN_TYPES_MAX 8
+
 struct ft_code_cache;
 
 struct ft_code_cache *ft_code_cache_new(size_t capacity);
@@ -73,7 +76,7 @@ struct ft_reader {
     const struct ft_layout *layout;
     uint64_t runtime;             /* _PyRuntime in the target */
     struct ft_code_cache *codes;
-    uint64_t code_type;           /* address of PyCode_Type once verified */
+    uint64_t types[FT_BUILTIN_TYPES_MAX]; /* builtin types once verified (objects.h) */
     struct ft_walk_scratch *scratch; /* walker buffers, see stack.c */
     struct ft_ev_layout ev_layout;   /* fields the evidence check compares */
     enum ft_code_check check;
@@ -106,8 +109,5 @@ int ft_code_str_same(const struct ft_code *e, int i, const unsigned char *again)
 /* Drops e and decodes the object at its address afresh (its strings moved). */
 struct ft_code *ft_code_redecode(struct ft_reader *r, struct ft_code *e, const unsigned char *head,
                                  size_t n);
-
-/* Reads a str object as UTF-8 into out (FT_NAME_MAX). Returns 0 or -1. */
-int ft_read_str(struct ft_reader *r, uint64_t addr, char *out, size_t outsize);
 
 #endif

@@ -74,7 +74,35 @@
     X(unicode_ascii_size)        /* sizeof(PyASCIIObject)                 */   \
     X(unicode_compact_size)      /* sizeof(PyCompactUnicodeObject)        */   \
     X(bytes_size)                /* ob_size                               */   \
-    X(bytes_sval)
+    X(bytes_sval)                                                              \
+    X(type_flags)                /* tp_flags                              */   \
+    X(type_basicsize)            /* tp_basicsize                          */   \
+    X(type_dictoffset)           /* tp_dictoffset                         */   \
+    X(heaptype_cached_keys)      /* PyHeapTypeObject.ht_cached_keys       */   \
+    X(interp_modules)            /* sys.modules: modules <=3.11, imports.modules 3.12+ */ \
+    X(module_dict)               /* PyModuleObject.md_dict                */   \
+    X(dict_used)                 /* PyDictObject.ma_used                  */   \
+    X(dict_keys)                 /* ma_keys                               */   \
+    X(dict_values)               /* ma_values: split tables only          */   \
+    X(dictkeys_size)             /* dk_size (slots), <=3.10               */   \
+    X(dictkeys_log2_size)        /* dk_log2_size (1 byte), 3.11+          */   \
+    X(dictkeys_log2_index_bytes) /* dk_log2_index_bytes (1 byte), 3.11+   */   \
+    X(dictkeys_kind)             /* dk_kind (1 byte), 3.11+               */   \
+    X(dictkeys_nentries)         /* dk_nentries                           */   \
+    X(dictkeys_indices)          /* dk_indices[]: entries follow them     */   \
+    X(dict_entry_key)            /* PyDictKeyEntry.me_key                 */   \
+    X(dict_entry_value)          /* PyDictKeyEntry.me_value               */   \
+    X(unicode_entry_key)         /* PyDictUnicodeEntry.me_key, 3.11+      */   \
+    X(unicode_entry_value)       /* PyDictUnicodeEntry.me_value, 3.11+    */   \
+    X(dictvalues_values)         /* values[] inside what ma_values points to */ \
+    X(dictvalues_capacity)       /* _dictvalues.capacity (1 byte), 3.13+  */   \
+    X(dictvalues_valid)          /* _dictvalues.valid (1 byte), 3.13+     */   \
+    X(managed_dict_before)       /* bytes before an object: its managed dict, 3.11+ */ \
+    X(managed_values_before)     /* bytes before an object: its values, 3.11 only */ \
+    X(long_size)                 /* ob_size: sign and digit count, <=3.11 */   \
+    X(long_tag)                  /* long_value.lv_tag, 3.12+              */   \
+    X(long_digits)               /* ob_digit[]                            */   \
+    X(float_value)               /* ob_fval                               */
 
 /* Constants that are not offsets: enum values and bitfield positions. */
 #define FT_CONST_FIELDS(X)                                                     \
@@ -90,7 +118,26 @@
     X(state_kind_shift)                                                        \
     X(state_kind_mask)                                                         \
     X(state_compact_bit)                                                       \
-    X(state_ascii_bit)
+    X(state_ascii_bit)                                                         \
+    X(tpflags_heaptype)          /* Py_TPFLAGS_HEAPTYPE                   */   \
+    X(tpflags_long_subclass)     /* Py_TPFLAGS_LONG_SUBCLASS              */   \
+    X(tpflags_unicode_subclass)  /* Py_TPFLAGS_UNICODE_SUBCLASS           */   \
+    X(tpflags_dict_subclass)     /* Py_TPFLAGS_DICT_SUBCLASS              */   \
+    X(tpflags_managed_dict)      /* Py_TPFLAGS_MANAGED_DICT, 3.11+ (0: none) */ \
+    X(tpflags_inline_values)     /* Py_TPFLAGS_INLINE_VALUES, 3.13+ (0: none) */ \
+    X(managed_values_tag)        /* 3.12: low bits marking values, not a dict */ \
+    X(managed_values_delta)      /* 3.12: values = tagged word + this     */   \
+    X(dict_entry_size)           /* sizeof(PyDictKeyEntry)                */   \
+    X(unicode_entry_size)        /* sizeof(PyDictUnicodeEntry), 3.11+     */   \
+    X(dict_kind_general)         /* DICT_KEYS_GENERAL, 3.11+              */   \
+    X(dict_kind_unicode)         /* DICT_KEYS_UNICODE, 3.11+              */   \
+    X(dict_kind_split)           /* DICT_KEYS_SPLIT, 3.11+                */   \
+    X(long_shift)                /* PyLong_SHIFT: bits per digit          */   \
+    X(long_digit_size)           /* sizeof(digit)                         */   \
+    X(long_non_size_bits)        /* 3.12+: lv_tag bits below the digit count */ \
+    X(long_sign_mask)            /* 3.12+: lv_tag bits holding the sign   */   \
+    X(long_sign_zero)            /* 3.12+: sign bits of 0                 */   \
+    X(long_sign_negative)        /* 3.12+: sign bits of a negative int    */
 
 struct ft_offsets {
 #define FT_DECLARE(name) uint64_t name;

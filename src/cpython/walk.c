@@ -133,8 +133,35 @@ static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct 
     return ft_read_thread_stack(r, t, opts->paused);
 }
 
-static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp,
-                       struct thread_list *out, const struct ft_walk_opts *opts)
+struct name_table {
+    struct ft_thread_name *v;
+    size_t n;
+};
+
+/* threading's names for interp's threads: decoration, so a failure to read
+ * them leaves the threads unnamed and the walk goes on. */
+static void read_names(struct ft_reader *r, uint64_t interp, const struct ft_walk_opts *opts,
+                       struct name_table *names)
+{
+    names->n = 0;
+    names->v = opts->python_names ? malloc(FT_PYTHREADS_MAX * sizeof *names->v) : NULL;
+    if (names->v && ft_thread_names(r, interp, names->v, FT_PYTHREADS_MAX, &names->n) < 0)
+        names->n = 0;
+    ft_error_clear();
+}
+
+static void set_python_name(struct ft_thread *t, const struct name_table *names)
+{
+    const char *name = ft_thread_name_of(names->v, names->n, t->thread_id);
+    if (name) {
+        snprintf(t->python_name, sizeof t->python_name, "%s", name);
+        t->has_python_name = 1;
+    }
+}
+
+static int walk_threads(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp,
+                        struct thread_list *out, const struct ft_walk_opts *opts,
+                        const struct name_table *names)
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t id = 0, tstate;
@@ -151,6 +178,7 @@ static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_
         }
         if (read_thread(r, rt, t, tstate, interp, (int64_t)id, holder, opts) < 0)
             return -1;
+        set_python_name(t, names);
         if (ft_read_u64(r->proc, tstate + o->tstate_next, &tstate) < 0)
             return -1;
         if (tstate && cycle_seen(&cc, tstate)) {
@@ -159,6 +187,16 @@ static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_
         }
     }
     return 0;
+}
+
+static int walk_interp(struct ft_reader *r, const struct ft_runtime *rt, uint64_t interp,
+                       struct thread_list *out, const struct ft_walk_opts *opts)
+{
+    struct name_table names;
+    read_names(r, interp, opts, &names);
+    int rc = walk_threads(r, rt, interp, out, opts, &names);
+    free(names.v);
+    return rc;
 }
 
 static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,

@@ -11,6 +11,7 @@
 #define FT_WALK_H
 
 #include "code.h"
+#include "thread_names.h"
 
 #define FT_MAX_DEPTH 8192
 #define FT_MAX_THREADS_PER_INTERP 4096
@@ -29,6 +30,8 @@ struct ft_thread {
     int64_t native_id;            /* OS thread id, -1 if unknown */
     int64_t interp_id;
     char name[64];                /* OS thread name (/proc comm) */
+    char python_name[FT_PYTHREAD_NAME_MAX + 1]; /* threading's name for it ... */
+    int has_python_name;          /* ... if threading knows the thread */
     int holds_gil;
     int on_cpu;
     struct ft_frame *frames;      /* innermost first */
@@ -49,6 +52,7 @@ struct ft_walk_opts {
     int paused;                   /* target is stopped: a failed check is corruption */
     const pid_t *running;         /* threads seen on a CPU just before pausing; */
     size_t nrunning;              /* NULL: ask /proc during the walk            */
+    int python_names;             /* read threading's names, once per interpreter */
 };
 
 /* Reads all threads of all interpreters. Returns 0, or -1 (ft_fail set) when

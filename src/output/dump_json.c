@@ -3,8 +3,10 @@
  * escaped by sb_json_string, so the output parses whatever the names hold.
  * Shape: {pid, command, python, binary, build_id, runtime_found_by,
  *         runtime_address, paused,
- *         threads: [{native_id, ident, name, interpreter, holds_gil, on_cpu,
- *                    error, truncated, frames: [{name, qualname, file, line}]}]}
+ *         threads: [{native_id, ident, name (OS), python_name (threading's,
+ *                    null if it does not know the thread), interpreter,
+ *                    holds_gil, on_cpu, error, truncated,
+ *                    frames: [{name, qualname, file, line}]}]}
  */
 #include "dump_format.h"
 
@@ -39,6 +41,12 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
               (unsigned long long)t->thread_id);
     key(out, "name");
     sb_json_string(out, t->name);
+    sb_puts(out, ",");
+    key(out, "python_name");
+    if (t->has_python_name)
+        sb_json_string(out, t->python_name);
+    else
+        sb_puts(out, "null");
     sb_printf(out, ",\"interpreter\":%lld,\"holds_gil\":%s,\"on_cpu\":%s,\"truncated\":%s,",
               (long long)t->interp_id, t->holds_gil ? "true" : "false",
               t->on_cpu ? "true" : "false", t->truncated ? "true" : "false");

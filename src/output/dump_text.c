@@ -5,11 +5,30 @@
  */
 #include "dump_format.h"
 
+#include <string.h>
+
+/* The Python name in quotes, and the OS name in brackets when it differs;
+ * the OS name alone in quotes for a thread threading does not know. */
+static void thread_names(struct strbuf *out, const struct ft_thread *t)
+{
+    if (t->has_python_name) {
+        sb_puts(out, " ");
+        sb_text_quoted(out, t->python_name);
+        if (t->name[0] && strcmp(t->name, t->python_name) != 0) {
+            sb_puts(out, " [");
+            sb_text_quoted(out, t->name);
+            sb_puts(out, "]");
+        }
+    } else if (t->name[0]) {
+        sb_puts(out, " ");
+        sb_text_quoted(out, t->name);
+    }
+}
+
 static void thread_header(struct strbuf *out, const struct ft_thread *t)
 {
     sb_printf(out, "Thread %lld", (long long)t->native_id);
-    if (t->name[0])
-        sb_printf(out, " \"%s\"", t->name);
+    thread_names(out, t);
     sb_printf(out, " (ident 0x%llx, interpreter %lld)", (unsigned long long)t->thread_id,
               (long long)t->interp_id);
     if (t->holds_gil)

@@ -131,3 +131,22 @@ void sb_xml_text(struct strbuf *sb, const char *s)
         p += n;
     }
 }
+
+void sb_text_quoted(struct strbuf *sb, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    sb_add(sb, "\"", 1);
+    while (*p) {
+        size_t n = utf8_valid_len(p);
+        if (n == 0 || *p < 0x20 || *p == 0x7F) {
+            sb_printf(sb, "\\x%02x", *p);
+            p++;
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            sb_add(sb, "\\", 1);
+        sb_add(sb, (const char *)p, n);
+        p += n;
+    }
+    sb_add(sb, "\"", 1);
+}

@@ -22,6 +22,10 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...);
  * becomes U+FFFD so the output always parses. */
 void sb_json_string(struct strbuf *sb, const char *s);
 
+/* Appends s in double quotes for a terminal: quote and backslash escaped,
+ * control characters and bytes of invalid UTF-8 as \xNN. */
+void sb_text_quoted(struct strbuf *sb, const char *s);
+
 /* Appends s escaped for XML text and attribute values; invalid UTF-8 and
  * control characters become U+FFFD so the document always parses. */
 void sb_xml_text(struct strbuf *sb, const char *s);

@@ -2,7 +2,8 @@
  * fuzz_walk.c - libFuzzer target for the whole stack walker on hostile
  * memory: the input is a memory image placed at a fixed address with
  * _PyRuntime at its start, read with the layout of one supported version
- * (chosen by the first byte). Any image must give a snapshot or an error:
+ * (chosen by the first byte, whose top bits also ask for a paused read and
+ * threading's names). Any image must give a snapshot or an error:
  * no crash, no out-of-bounds read, no endless loop.
  */
 #include "cpython/walk.h"
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt.pthread_tid_offset = FT_ABSENT;
     struct ft_reader r = {.proc = &proc, .layout = &rt.layout, .runtime = BASE, .codes = ft_code_cache_new(64)};
     ft_reader_init(&r);
-    struct ft_walk_opts opts = {.paused = data[0] & 0x80};
+    struct ft_walk_opts opts = {.paused = data[0] & 0x80, .python_names = data[0] & 0x40};
     struct ft_snapshot snap;
     ft_error_clear();
     if (ft_snapshot_take(&r, &rt, &opts, &snap) == 0) {
