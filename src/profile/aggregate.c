@@ -138,8 +138,11 @@ uint32_t ft_profile_func(struct ft_profile *p, const char *qualname, const char 
 uint32_t ft_profile_thread(struct ft_profile *p, int64_t native_id, const char *name)
 {
     for (size_t i = 0; i < p->nthreads; i++)
-        if (p->threads[i].native_id == native_id)
+        if (p->threads[i].native_id == native_id) {
+            if (name && name[0]) /* renamed since: the latest name labels it */
+                strncpy(p->threads[i].name, name, sizeof p->threads[i].name - 1);
             return (uint32_t)i;
+        }
     size_t span_cap = p->threads_cap;
     FT_GROW(p->threads, p->threads_cap, p->nthreads + 1);
     FT_GROW(p->last_span_of_thread, span_cap, p->nthreads + 1);

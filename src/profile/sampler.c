@@ -4,6 +4,8 @@
  */
 #include "sampler.h"
 
+#include "../cpython/thread_names.h"
+
 #include "../target/pause.h"
 #include "../target/procfs.h"
 #include "../util/error.h"
@@ -17,6 +19,7 @@
 
 #define REFRESH_NS 100000000ull
 #define LIST_TRIES 5
+#define NAMES_NS 1000000000ull
 /* Running reads of a thread before it is held for one (FT_PAUSE_FALLBACK):
  * few, since a read that passes by chance gets likelier with every try. */
 #define FALLBACK_TRIES 4
@@ -97,6 +100,8 @@ static void close_threads(struct ft_sampler *s)
 void ft_sampler_free(struct ft_sampler *s)
 {
     close_threads(s);
+    free(s->names);
+    s->names = NULL;
     free(s->locs);
     s->locs = NULL;
 }
@@ -113,6 +118,48 @@ static int open_stat(pid_t pid, int64_t tid)
 static int holds_running(const struct ft_sampler *s)
 {
     return s->pause == FT_PAUSE_RUNNING || s->pause == FT_PAUSE_FALLBACK;
+}
+
+/* Python thread names (threading's), read again every NAMES_NS: they cost
+ * a dozen reads per thread, and threads are renamed rarely. */
+static void read_names(struct ft_sampler *s, const struct ft_tstate_ref *refs, size_t n)
+{
+    struct ft_reader *r = &s->session->reader;
+    if (!s->names && !(s->names = malloc(FT_PYTHREADS_MAX * sizeof *s->names)))
+        return;
+    s->nnames = 0;
+    uint64_t done[16];
+    size_t ndone = 0;
+    for (size_t i = 0; i < n && ndone < 16; i++) {
+        size_t k = 0;
+        while (k < ndone && done[k] != refs[i].interp)
+            k++;
+        if (k < ndone)
+            continue;
+        done[ndone++] = refs[i].interp;
+        size_t got = 0;
+        if (ft_thread_names(r, refs[i].interp, s->names + s->nnames, FT_PYTHREADS_MAX - s->nnames,
+                            &got) == 0)
+            s->nnames += got;
+        ft_error_clear();
+    }
+}
+
+/* A thread's label in the profile: its Python name, else its OS name. */
+static const char *thread_label(struct ft_sampler *s, const struct ft_tstate_ref *ref)
+{
+    static char label[96];
+    char comm[32];
+    const char *py = s->names ? ft_thread_name_of(s->names, s->nnames, ref->thread_id) : NULL;
+    if (!py) {
+        ft_thread_name(s->session->proc.pid, (pid_t)ref->native_id, comm, sizeof comm);
+        py = comm;
+    }
+    if (s->label_pid)
+        snprintf(label, sizeof label, "%s [pid %d]", py, (int)s->session->proc.pid);
+    else
+        snprintf(label, sizeof label, "%s", py);
+    return label;
 }
 
 /* Re-reads the thread list, keeping open stat files of threads that stay. */
@@ -140,6 +187,14 @@ static int refresh(struct ft_sampler *s)
         s->list_failures++;
         ft_error_clear();
         return 0;
+    }
+    int new_thread = n != s->nthreads;
+    for (size_t i = 0; i < n && !new_thread; i++)
+        new_thread = s->threads[i].ref.tstate != refs[i].tstate;
+    uint64_t now = ft_now_ns();
+    if (new_thread || now >= s->next_names_ns) {
+        read_names(s, refs, n);
+        s->next_names_ns = now + NAMES_NS;
     }
     struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
     for (size_t i = 0; i < n; i++) {
@@ -170,13 +225,8 @@ static int refresh(struct ft_sampler *s)
                                      holds_running(s)) &&
             refs[i].native_id > 0)
             fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
-        char name[64], comm[32];
-        ft_thread_name(ses->proc.pid, (pid_t)refs[i].native_id, comm, sizeof comm);
-        if (s->label_pid)
-            snprintf(name, sizeof name, "%s [pid %d]", comm, (int)ses->proc.pid);
-        else
-            snprintf(name, sizeof name, "%s", comm);
-        fresh[i].profile_thread = ft_profile_thread(s->profile, refs[i].native_id, name);
+        fresh[i].profile_thread = ft_profile_thread(s->profile, refs[i].native_id,
+                                                    thread_label(s, &refs[i]));
     }
     close_threads(s);
     memcpy(s->threads, fresh, n * sizeof *fresh);

@@ -68,6 +68,9 @@ struct ft_sampler {
     uint64_t gil_rounds;         /* rounds in which some thread held a GIL */
     uint64_t thread_looks, running_looks; /* threads seen per round / of them on a CPU */
     struct ft_loc *locs;         /* scratch for converting one stack */
+    struct ft_thread_name *names; /* threading's names, ident -> name */
+    size_t nnames;
+    uint64_t next_names_ns;
 };
 
 /* "cpu", "wall", "gil" <-> enum; parse returns 0 or -1. */
