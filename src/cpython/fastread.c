@@ -73,6 +73,7 @@ struct ft_fastread {
     uint64_t retries;
     uint64_t seed;
     uint64_t usual_ns;             /* moving average of this thread's read time */
+    int paused;                    /* this read: the thread is held still */
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -235,15 +236,15 @@ static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
     size_t at = p->p_len;
     p->tstate_span = ft_tstate_span(&r->layout->off);
     p->head_size = ft_code_head_size(r->layout);
-    p->layers = r->sandwich_layers;
+    p->layers = f->paused ? 1 : r->sandwich_layers;
     p->top_t = p->layers > 2;
-    p->nts = p->layers - 1 + p->top_t;
+    p->nts = p->layers > 1 ? p->layers - 1 + p->top_t : 1;
     for (int j = 0; j < p->nts; j++) {
         p->t_at[j] = at;
         at += p->tstate_span;
         p->cframe_at[j] = at;
         at += 8;
-        if (j >= p->top_t) {
+        if (j >= p->top_t && j - p->top_t < p->layers - 1) {
             p->layer_at[j - p->top_t] = at;
             at += p->p_len;
         }
@@ -343,7 +344,7 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
             iov[n++] = range(t->tstate, b + p->gen_at, 8);
         if (j == 0 && p->top_t)
             n += add_places(p, b, 0, iov + n);
-        else
+        else if (j - p->top_t < p->layers - 1)
             n += add_places(p, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0, iov + n);
     }
     if (p->have_gen)
@@ -540,7 +541,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
     struct plan p;
     struct tstate_view v;
     uint64_t top;
-    ft_read_begin(r, 1);
+    ft_read_begin(r, !f->paused);
     f->reads++;
     uint64_t began = monotonic_ns();
     int whole = sandwich(r, f, t, &p);
@@ -548,7 +549,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         return classify_failure();
     if (!whole)
         return WALK_MISS;
-    if (!quick_enough(f, monotonic_ns() - began))
+    if (!f->paused && !quick_enough(f, monotonic_ns() - began))
         return WALK_TORN;
     ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
     if (t->thread_id && v.thread_id != t->thread_id) {
@@ -582,9 +583,9 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
     struct ft_mirror m = {f->buf, p.p_len, {0}, p.layers - 1};
     for (int k = 0; k < p.layers - 1; k++)
         m.delta[k] = (ptrdiff_t)p.layer_at[k];
-    int ok = ft_evidence_confirm(r, &r->scratch->ev, &m);
+    int ok = f->paused ? 1 : ft_evidence_confirm(r, &r->scratch->ev, &m);
     remember_codes(r, f);
-    if (ok == 1 && !decoded)
+    if (ok == 1 && (!decoded || f->paused))
         return WALK_OK;
     free(t->frames);
     t->frames = NULL;
@@ -638,6 +639,24 @@ int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thre
         return -1;
     if (st == WALK_TORN) {
         snprintf(t->error, sizeof t->error, "stack changed while being read: %s", ft_error_message());
+        ft_error_clear();
+    }
+    return 0;
+}
+
+int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
+{
+    if (ft_walk_scratch_ensure(r) < 0)
+        return -1;
+    t->error[0] = '\0';
+    f->paused = 1;
+    enum walk_status st = read_once(r, f, t);
+    f->paused = 0;
+    if (st == WALK_FATAL)
+        return -1;
+    if (st != WALK_OK) {
+        snprintf(t->error, sizeof t->error,
+                 "stack is inconsistent although the thread was paused: %s", ft_error_message());
         ft_error_clear();
     }
     return 0;

@@ -26,6 +26,10 @@ void ft_fastread_free(struct ft_fastread *f);
  * process can no longer be read. */
 int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t, int tries);
 
+/* The same for a thread held still (paused): one copy of the places and
+ * the thread state, no comparison; places learnt or stretched as needed. */
+int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t);
+
 /* Forgets where the stack was: the next read finds it afresh (the full
  * path, for `--read full` and for checking the fast one). */
 void ft_fastread_forget(struct ft_fastread *f);

@@ -380,7 +380,7 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
 {
     struct ft_reader *r = &s->session->reader;
     if (s->pause == FT_PAUSE_ALL)
-        return ft_read_thread_stack(r, th, 1) < 0 ? -1 : 1;
+        return ft_fastread_paused(r, t->fast, th) < 0 ? -1 : 1;
     int held_first = s->pause == FT_PAUSE_RUNNING && t->running;
     if (!held_first) {
         int tries = s->pause == FT_PAUSE_FALLBACK ? FALLBACK_TRIES : 0;
@@ -404,7 +404,7 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
     free(th->frames);
     th->frames = NULL;
     th->nframes = 0;
-    int rc = ft_read_thread_stack(r, th, 1);
+    int rc = ft_fastread_paused(r, t->fast, th);
     ft_thread_resume(&s->session->proc, tid);
     s->paused_reads++;
     return rc < 0 ? -1 : 1;
