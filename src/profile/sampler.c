@@ -190,7 +190,7 @@ static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_
         struct ft_code *c = (struct ft_code *)th->frames[i].code;
         s->locs[i] = (struct ft_loc){func_of(s->profile, c), th->frames[i].line};
     }
-    uint32_t stack = ft_profile_stack(s->profile, s->locs, th->nframes);
+    uint32_t stack = ft_profile_stack(s->profile, s->locs, th->nframes, th->truncated);
     ft_profile_add(s->profile, t->profile_thread, stack, now);
     s->samples++;
 }
