@@ -25,8 +25,8 @@ BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev p
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace clean layouts python \
-        man install
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-writers clean \
+        layouts python man install
 
 # The in-process package (python/frametap) is built per interpreter, each
 # extension named by that interpreter's EXT_SUFFIX inside build/python/frametap.
@@ -148,6 +148,15 @@ bench: build/frametap build/bench/stack_read
 bench-trace: build/frametap build/python/.all build/bench/clock_cost
 	build/bench/clock_cost
 	/usr/bin/python3 bench/trace_cost.py
+
+# Time and peak memory of each profile writer on a synthetic profile of
+# 20k distinct stacks and 60k samples (bench/RESULTS.md).
+bench-writers: build/bench/writers
+	build/bench/writers
+
+build/bench/writers: bench/writers.c $(filter-out build/obj/cli/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
 build/bench/clock_cost: bench/clock_cost.c
 	@mkdir -p $(dir $@)

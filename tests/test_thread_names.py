@@ -12,14 +12,18 @@ FT = frametap_binaries()["asan"]
 SCRIPT = os.path.join(TARGETS, "thread_names.py")
 
 
+BIDI = {0x200E, 0x200F, *range(0x2028, 0x202F), *range(0x2066, 0x206A)}
+
+
 def text_quoted(s):
-    """What the text dump shows for s (sb_text_quoted)."""
+    """What the text dump shows for s (src/util/escape.h, quoted)."""
     out = []
     for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append("\\x%02x" % ord(ch))
+        c = ord(ch)
+        if ch == '"' or c < 0x20 or c == 0x7F:
+            out.append("\\x%02x" % c)
+        elif 0x80 <= c <= 0x9F or c in BIDI or c in (0xFFFE, 0xFFFF):
+            out.append("\\u%04x" % c)
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'

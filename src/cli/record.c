@@ -78,8 +78,8 @@ static int own_option(int c, struct record_opts *o)
         return 0;
     case 'f':
         if (ft_format_parse(optarg, &o->format) < 0) {
-            fprintf(stderr, "frametap record: --format takes svg, speedscope, collapsed, pprof or "
-                    "chrome, not '%s'\n", optarg);
+            fprintf(stderr, "frametap record: --format takes %s, not '%s'\n", ft_format_names(),
+                    optarg);
             return -1;
         }
         o->have_format = 1;
@@ -89,6 +89,20 @@ static int own_option(int c, struct record_opts *o)
     case 'h': record_help(stdout); return 1;
     }
     return 2;
+}
+
+/* Every output is checked before sampling starts (format known, directory
+ * there and writable): a recording is never lost to a typo at the end. */
+static int check_outputs(const struct record_opts *o)
+{
+    for (int i = 0; i < o->noutputs; i++) {
+        char why[512];
+        if (ft_output_check(o->outputs[i], o->have_format, o->format, why, sizeof why) < 0) {
+            fprintf(stderr, "frametap record: %s\n", why);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
@@ -115,7 +129,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
         if (rc)
             return rc;
     }
-    return ft_opts_target(&p, argc, argv, &o->run);
+    if (ft_opts_target(&p, argc, argv, &o->run) < 0)
+        return -1;
+    return check_outputs(o);
 }
 
 struct run_state {
@@ -231,6 +247,10 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
             samples + errors ? 100.0 * (double)errors / (double)(samples + errors) : 0.0,
             set->profile->nthreads, set->n, set->n == 1 ? "" : "es", ft_sample_mode_name(o->run.sample.mode),
             set->n ? pause_words(set->v[0]->sampler.pause) : "nothing sampled");
+    if (set->profile->truncated_samples)
+        fprintf(stderr, "frametap: %llu samples had stacks deeper than %d frames: their outermost "
+                "frames are cut, marked <truncated at %d frames>\n",
+                (unsigned long long)set->profile->truncated_samples, FT_MAX_DEPTH, FT_MAX_DEPTH);
     uint64_t held = 0;
     for (size_t i = 0; i < set->n; i++)
         held += set->v[i]->sampler.paused_reads;

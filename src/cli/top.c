@@ -2,7 +2,8 @@
  * top.c - `frametap top`: a live ncurses table of where time goes, fed by
  * the sampler. The screen is redrawn once a second (and on every key);
  * sampling goes on between redraws. Keys are read without blocking, so a
- * slow terminal never stalls sampling for long. Never writes to the target.
+ * slow terminal never stalls sampling for long. Never writes to the target;
+ * never draws a name from it unescaped (util/escape.h).
  */
 #include "../profile/sampler.h"
 #include "../profile/topstats.h"
@@ -76,6 +77,14 @@ static int parse_args(int argc, char **argv, struct ft_run_opts *o)
 
 static const char *sort_names[] = {"%Own", "%Total", "OwnTime", "TotalTime", "Function"};
 
+/* s escaped by the text rule into sb (reset first): what is drawn of a name. */
+static const char *shown(struct strbuf *sb, const char *s)
+{
+    sb->len = 0;
+    ft_esc_text(sb, s, NULL);
+    return sb->data ? sb->data : "";
+}
+
 static void draw_header(const struct ft_sampler *s, const struct view *v, double secs, int cols)
 {
     const struct ft_profile *p = s->profile;
@@ -83,15 +92,22 @@ static void draw_header(const struct ft_sampler *s, const struct view *v, double
     double errors = s->samples + s->errors ? 100.0 * (double)s->errors / (double)(s->samples + s->errors) : 0;
     double gil = s->rounds ? 100.0 * (double)s->gil_rounds / (double)s->rounds : 0;
     double active = s->thread_looks ? 100.0 * (double)s->running_looks / (double)s->thread_looks : 0;
+    struct strbuf a, b;
+    sb_init(&a);
+    sb_init(&b);
     mvprintw(0, 0, "frametap top  pid %d (%s)  Python %s%s", (int)s->session->proc.pid,
-             s->session->proc.comm, s->session->version, v->paused ? "  [PAUSED]" : "");
+             shown(&a, s->session->proc.comm), shown(&b, s->session->version),
+             v->paused ? "  [PAUSED]" : "");
     mvprintw(1, 0, "Samples %llu  Rate %.0f/s  Errors %.2f%%  Threads %zu  GIL %.0f%%  Active %.0f%%",
              (unsigned long long)s->samples, rate, errors, s->nthreads, gil, active);
     if (v->thread < 0)
         mvprintw(2, 0, "Thread: all   Sort: %s   By: %s", sort_names[v->sort], v->by_line ? "line" : "function");
     else
         mvprintw(2, 0, "Thread: %lld (%s)   Sort: %s   By: %s", (long long)p->threads[v->thread].native_id,
-                 p->threads[v->thread].name, sort_names[v->sort], v->by_line ? "line" : "function");
+                 shown(&a, p->threads[v->thread].name), sort_names[v->sort],
+                 v->by_line ? "line" : "function");
+    sb_free(&a);
+    sb_free(&b);
     attron(A_REVERSE);
     mvprintw(4, 0, "%-*s", cols, "  %Own  %Total  OwnTime  TotalTime  Function (file:line)");
     attroff(A_REVERSE);
@@ -105,10 +121,12 @@ static void draw_rows(const struct ft_sampler *s, const struct ft_top *t, double
         const struct ft_top_row *r = &t->rows[i];
         const struct ft_func *f = &s->profile->funcs[r->key.func];
         label.len = 0;
-        if (r->key.line >= 0)
-            sb_printf(&label, "%s (%s:%d)", f->qualname, f->file, r->key.line);
-        else
-            sb_printf(&label, "%s (%s:%d)", f->qualname, f->file, f->firstlineno);
+        ft_esc_text(&label, f->qualname, NULL);
+        if (!ft_func_is_marker(f)) {
+            sb_puts(&label, " (");
+            ft_esc_text(&label, f->file, NULL);
+            sb_printf(&label, ":%d)", r->key.line >= 0 ? r->key.line : f->firstlineno);
+        }
         double own = t->samples ? 100.0 * (double)r->own / (double)t->samples : 0;
         double total = t->samples ? 100.0 * (double)r->total / (double)t->samples : 0;
         mvprintw((int)i + 5, 0, "%6.1f  %6.1f  %6.2fs  %8.2fs  %.*s", own, total,

@@ -1,6 +1,7 @@
 /*
  * dump_json.c - the machine-readable dump. Strings from the target are
- * escaped by sb_json_string, so the output parses whatever the names hold.
+ * escaped by sb_json_string (util/escape.h: the real name per JSON rules,
+ * invalid UTF-8 as U+FFFD), so the output parses whatever the names hold.
  * Shape: {pid, command, python, binary, build_id, runtime_found_by,
  *         runtime_address, paused,
  *         threads: [{native_id, ident, name (OS), python_name (threading's,

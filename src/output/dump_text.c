@@ -2,10 +2,20 @@
  * dump_text.c - the human-readable dump: one block per thread, frames
  * innermost first as `qualname (file:line)`. Never prints a frame the walker
  * did not validate; a thread whose stack failed shows the reason instead.
+ * Every string from the target (names, files, thread and command names,
+ * errors that quote them) goes through the text rule of util/escape.h, so a
+ * name can neither forge a line nor send escape sequences to the terminal.
  */
 #include "dump_format.h"
 
+#include "../profile/aggregate.h"
+
 #include <string.h>
+
+static void esc(struct strbuf *out, const char *s)
+{
+    ft_esc_text(out, s, NULL);
+}
 
 /* The Python name in quotes, and the OS name in brackets when it differs;
  * the OS name alone in quotes for a thread threading does not know. */
@@ -13,15 +23,15 @@ static void thread_names(struct strbuf *out, const struct ft_thread *t)
 {
     if (t->has_python_name) {
         sb_puts(out, " ");
-        sb_text_quoted(out, t->python_name);
+        ft_esc_text_quoted(out, t->python_name);
         if (t->name[0] && strcmp(t->name, t->python_name) != 0) {
             sb_puts(out, " [");
-            sb_text_quoted(out, t->name);
+            ft_esc_text_quoted(out, t->name);
             sb_puts(out, "]");
         }
     } else if (t->name[0]) {
         sb_puts(out, " ");
-        sb_text_quoted(out, t->name);
+        ft_esc_text_quoted(out, t->name);
     }
 }
 
@@ -40,22 +50,37 @@ static void thread_header(struct strbuf *out, const struct ft_thread *t)
 
 static void frame_line(struct strbuf *out, const struct ft_frame *f)
 {
+    sb_puts(out, "    ");
+    esc(out, f->code->qualname);
+    sb_puts(out, " (");
+    esc(out, f->code->filename);
     if (f->line >= 0)
-        sb_printf(out, "    %s (%s:%d)\n", f->code->qualname, f->code->filename, f->line);
-    else
-        sb_printf(out, "    %s (%s)\n", f->code->qualname, f->code->filename);
+        sb_printf(out, ":%d", f->line);
+    sb_puts(out, ")\n");
+}
+
+static void process_header(struct strbuf *out, const struct ft_dump_header *h)
+{
+    sb_printf(out, "Process %d: ", h->pid);
+    esc(out, h->comm);
+    sb_puts(out, "\nPython ");
+    esc(out, h->python_version);
+    sb_puts(out, " (");
+    esc(out, h->binary);
+    sb_puts(out, ")\n");
 }
 
 void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
 {
-    sb_printf(out, "Process %d: %s\nPython %s (%s)\n", h->pid, h->comm, h->python_version,
-              h->binary);
+    process_header(out, h);
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct ft_thread *t = &s->threads[i];
         sb_puts(out, "\n");
         thread_header(out, t);
         if (t->error[0]) {
-            sb_printf(out, "    <error: %s>\n", t->error);
+            sb_puts(out, "    <error: ");
+            esc(out, t->error);
+            sb_puts(out, ">\n");
             continue;
         }
         if (t->nframes == 0)
@@ -63,6 +88,6 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
         for (size_t j = 0; j < t->nframes; j++)
             frame_line(out, &t->frames[j]);
         if (t->truncated)
-            sb_printf(out, "    <truncated at %d frames>\n", FT_MAX_DEPTH);
+            sb_printf(out, "    " FT_TRUNCATED_FMT "\n", t->nframes);
     }
 }

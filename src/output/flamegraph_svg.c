@@ -1,9 +1,10 @@
 /*
  * flamegraph_svg.c - a self-contained interactive flame graph: root at the
  * bottom, one <g class="f"> per tree node with its tooltip in <title>, and
- * the script of flamegraph_script.h. Every name is XML-escaped (and made
- * valid UTF-8); names never enter the script. Frames narrower than 0.1 px
- * are left out together with their subtrees.
+ * the script of flamegraph_script.h. Every name goes through the text
+ * rule of util/escape.h and XML escaping on top (ft_esc_xml); names never
+ * enter the script. Frames narrower than 0.1 px are left out together with
+ * their subtrees. Linear in the tree's nodes.
  */
 #include "flamegraph_script.h"
 #include "profile_format.h"
@@ -81,7 +82,7 @@ static void frame_g(struct strbuf *out, const struct ft_profile *p, const struct
 }
 
 static void frames_svg(struct strbuf *out, const struct ft_profile *p, const struct ft_tree *t,
-                       int height)
+                       int height, struct ft_progress *pg)
 {
     struct visit *stack = malloc(t->n * sizeof *stack);
     struct strbuf label;
@@ -93,6 +94,7 @@ static void frames_svg(struct strbuf *out, const struct ft_profile *p, const str
     while (top) {
         struct visit v = stack[--top];
         frame_g(out, p, t, v, height, &label);
+        ft_progress_step(pg, t->n + v.node, 2 * t->n);
         double x = v.x;
         for (uint32_t c = t->v[v.node].first_child; c; c = t->v[c].next_sibling) {
             double w = (double)t->v[c].total / (double)t->v[0].total;
@@ -105,10 +107,11 @@ static void frames_svg(struct strbuf *out, const struct ft_profile *p, const str
     free(stack);
 }
 
-void ft_write_svg(struct strbuf *out, const struct ft_profile *p, const struct ft_write_opts *o)
+void ft_write_svg(struct strbuf *out, const struct ft_profile *p, const struct ft_write_opts *o,
+                  struct ft_progress *pg)
 {
     struct ft_tree t;
-    ft_tree_build(&t, p, o->per_thread);
+    ft_tree_build(&t, p, o->per_thread, pg);
     int height = TOP + BOTTOM + (max_depth(&t) + 1) * FRAME_H;
     sb_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
               "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -119,15 +122,19 @@ void ft_write_svg(struct strbuf *out, const struct ft_profile *p, const struct f
     sb_printf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fafaf5\"/>\n"
               "<text id=\"title\" x=\"%d\" y=\"24\">", WIDTH / 2);
     sb_xml_text(out, o->title ? o->title : "frametap");
-    sb_printf(out, "</text>\n<text x=\"10\" y=\"44\">%llu samples, mode %s</text>\n"
+    sb_printf(out, "</text>\n<text x=\"10\" y=\"44\">%llu samples, mode %s",
+              (unsigned long long)p->total_samples, o->mode ? o->mode : "?");
+    if (p->truncated_samples)
+        sb_printf(out, ", %llu on stacks cut at their outer end (marked truncated)",
+                  (unsigned long long)p->truncated_samples);
+    sb_printf(out, "</text>\n"
               "<text id=\"search\" class=\"btn\" x=\"%d\" y=\"24\">Search</text>\n"
               "<text id=\"reset\" class=\"btn\" x=\"10\" y=\"24\" style=\"display:none\">Reset zoom</text>\n"
               "<text id=\"matched\" x=\"%d\" y=\"44\"></text>\n"
-              "<text id=\"details\" x=\"10\" y=\"%d\"></text>\n<g id=\"frames\">\n",
-              (unsigned long long)p->total_samples, o->mode ? o->mode : "?", WIDTH - 60,
+              "<text id=\"details\" x=\"10\" y=\"%d\"></text>\n<g id=\"frames\">\n", WIDTH - 60,
               WIDTH - 160, height - 14);
     if (t.v[0].total)
-        frames_svg(out, p, &t, height);
+        frames_svg(out, p, &t, height, pg);
     sb_puts(out, "</g>\n</svg>\n");
     ft_tree_free(&t);
 }

@@ -7,12 +7,12 @@
 #define FT_LOC_INDEX_H
 
 #include "../profile/aggregate.h"
+#include "../util/hindex.h"
 
 struct ft_loc_index {
     struct ft_loc *locs;     /* by number */
     size_t n, cap;
-    uint32_t *slots;         /* open addressing: number+1, 0 empty */
-    size_t nslots;
+    struct ft_hindex index;  /* loc -> number+1 */
 };
 
 void ft_loc_index_init(struct ft_loc_index *x);

@@ -3,14 +3,16 @@
  * and every pprof viewer. Sample values: sample count and time in
  * nanoseconds; one location per distinct (function, line); a "thread" label
  * on every sample. Messages are built with protobuf-c and compressed with
- * zlib. String index 0 is the empty string, as the format requires.
- * The strings table is searched linearly when interning: profiles have a few
- * thousand distinct names at most.
+ * zlib, streamed: the packed message goes to gzip piece by piece, never
+ * whole into memory. String index 0 is the empty string, as the format
+ * requires; strings are interned through a hash index. pprof prints names
+ * on terminals, so every name goes through the text rule of util/escape.h.
  */
 #include "profile_format.h"
 
 #include "../util/error.h"
 #include "../util/grow.h"
+#include "../util/hindex.h"
 #include "loc_index.h"
 #include "profile.pb-c.h"
 
@@ -31,19 +33,48 @@ typedef Frametap__Pprof__Mapping Mapping;
 struct strings {
     char **v;
     size_t n, cap;
+    struct ft_hindex index;  /* string -> its index + 1 */
 };
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t entry_hash(const void *ctx, uint32_t id)
+{
+    return str_hash(((const struct strings *)ctx)->v[id - 1]);
+}
+
+static int entry_same(const void *ctx, uint32_t id, const void *key)
+{
+    return !strcmp(((const struct strings *)ctx)->v[id - 1], key);
+}
 
 /* Index of s in the string table, adding it if new. */
 static int64_t intern(struct strings *t, const char *s)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (!strcmp(t->v[i], s))
-            return (int64_t)i;
+    ft_hindex_reserve(&t->index, t->n, entry_hash, t);
+    uint32_t *slot = ft_hindex_slot(&t->index, str_hash(s), entry_same, t, s);
+    if (*slot)
+        return *slot - 1;
     FT_GROW(t->v, t->cap, t->n + 1);
     t->v[t->n] = strdup(s);
     if (!t->v[t->n])
         abort();
-    return (int64_t)t->n++;
+    *slot = (uint32_t)++t->n;
+    return (int64_t)t->n - 1;
+}
+
+/* Index of s escaped by the text rule. */
+static int64_t intern_escaped(struct strings *t, struct strbuf *tmp, const char *s)
+{
+    tmp->len = 0;
+    ft_esc_text(tmp, s, NULL);
+    return intern(t, tmp->data ? tmp->data : "");
 }
 
 static void *xcalloc(size_t n, size_t size)
@@ -71,26 +102,29 @@ struct built {
     Mapping mapping;
     Mapping *mapping_ptr;
     struct strings strings;
+    struct strbuf tmp;
     struct ft_loc_index locs_index;
 };
 
 /* pprof simplifies C++ names by dropping <...>, which would erase Python's
- * <module>, <lambda> and f.<locals>.g: write the brackets as U+2039/U+203A. */
-static int64_t intern_name(struct strings *t, const char *name)
+ * <module>, <lambda> and f.<locals>.g: write the brackets as U+2039/U+203A
+ * (in the escaped name). */
+static int64_t intern_name(struct strings *t, struct strbuf *tmp, const char *name)
 {
-    struct strbuf sb;
-    sb_init(&sb);
-    for (const char *c = name; *c; c++) {
+    struct strbuf esc;
+    sb_init(&esc);
+    ft_esc_text(&esc, name, NULL);
+    tmp->len = 0;
+    for (const char *c = esc.data ? esc.data : ""; *c; c++) {
         if (*c == '<')
-            sb_puts(&sb, "\u2039");
+            sb_puts(tmp, "\u2039");
         else if (*c == '>')
-            sb_puts(&sb, "\u203a");
+            sb_puts(tmp, "\u203a");
         else
-            sb_add(&sb, c, 1);
+            sb_add(tmp, c, 1);
     }
-    int64_t i = intern(t, sb.data ? sb.data : "");
-    sb_free(&sb);
-    return i;
+    sb_free(&esc);
+    return intern(t, tmp->data ? tmp->data : "");
 }
 
 static void build_functions(struct built *b, const struct ft_profile *p)
@@ -101,17 +135,18 @@ static void build_functions(struct built *b, const struct ft_profile *p)
         Function *f = &b->funcs[i];
         frametap__pprof__function__init(f);
         f->id = i + 1;
-        f->name = intern_name(&b->strings, p->funcs[i].qualname);
-        f->system_name = intern(&b->strings, p->funcs[i].qualname);
-        f->filename = intern(&b->strings, p->funcs[i].file);
-        f->start_line = p->funcs[i].firstlineno;
+        f->name = intern_name(&b->strings, &b->tmp, p->funcs[i].qualname);
+        f->system_name = intern_escaped(&b->strings, &b->tmp, p->funcs[i].qualname);
+        f->filename = intern_escaped(&b->strings, &b->tmp, p->funcs[i].file);
+        f->start_line = p->funcs[i].firstlineno < 0 ? 0 : p->funcs[i].firstlineno;
         b->func_ptrs[i] = f;
     }
     b->prof.n_function = p->nfuncs;
     b->prof.function = b->func_ptrs;
 }
 
-static void build_samples(struct built *b, const struct ft_profile *p, const struct ft_write_opts *o)
+static void build_samples(struct built *b, const struct ft_profile *p, const struct ft_write_opts *o,
+                          struct ft_progress *pg)
 {
     int64_t thread_key = intern(&b->strings, "thread");
     b->samples = xcalloc(p->ncounts, sizeof *b->samples);
@@ -139,11 +174,12 @@ static void build_samples(struct built *b, const struct ft_profile *p, const str
         label.len = 0;
         ft_thread_label(&label, p, c->thread);
         l->key = thread_key;
-        l->str = intern(&b->strings, label.data);
+        l->str = intern_escaped(&b->strings, &b->tmp, label.data);
         b->label_ptrs[i] = l;
         s->n_label = 1;
         s->label = &b->label_ptrs[i];
         b->sample_ptrs[i] = s;
+        ft_progress_step(pg, i, 2 * p->ncounts);
     }
     sb_free(&label);
     b->prof.n_sample = p->ncounts;
@@ -212,34 +248,57 @@ static void free_built(struct built *b, size_t nsamples)
     for (size_t i = 0; i < b->strings.n; i++)
         free(b->strings.v[i]);
     free(b->strings.v);
+    ft_hindex_free(&b->strings.index);
+    sb_free(&b->tmp);
     free(b->funcs); free(b->func_ptrs); free(b->locs); free(b->loc_ptrs);
     free(b->lines); free(b->line_ptrs); free(b->samples); free(b->sample_ptrs);
     free(b->labels); free(b->label_ptrs);
     ft_loc_index_free(&b->locs_index);
 }
 
-static int write_gzip(const char *path, const uint8_t *data, size_t len)
+/* A protobuf-c output buffer that compresses into a gzip file. */
+struct gz_buffer {
+    ProtobufCBuffer base;
+    gzFile gz;
+    int failed;
+    size_t done, total;
+    struct ft_progress *pg;
+};
+
+static void gz_append(ProtobufCBuffer *buffer, size_t len, const uint8_t *data)
 {
-    gzFile gz = gzopen(path, "wb9");
-    if (!gz) {
+    struct gz_buffer *g = (struct gz_buffer *)buffer;
+    g->done += len;
+    ft_progress_step(g->pg, g->total + g->done, 2 * g->total);
+    while (len && !g->failed) {
+        unsigned chunk = len > (1u << 30) ? (1u << 30) : (unsigned)len;
+        if (gzwrite(g->gz, data, chunk) != (int)chunk)
+            g->failed = 1;
+        data += chunk;
+        len -= chunk;
+    }
+}
+
+/* Packing and compressing: the second half of the progress shown. */
+static int write_gzip(const char *path, const Profile *prof, struct ft_progress *pg)
+{
+    errno = 0;
+    struct gz_buffer g = {{gz_append}, gzopen(path, "wb6"), 0, 0, 0, pg};
+    g.total = frametap__pprof__profile__get_packed_size(prof);
+    if (!g.gz) {
         ft_fail(FT_E_SYSTEM, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
         return -1;
     }
-    size_t done = 0;
-    while (done < len) {
-        unsigned chunk = len - done > (1u << 30) ? (1u << 30) : (unsigned)(len - done);
-        if (gzwrite(gz, data + done, chunk) != (int)chunk)
-            break;
-        done += chunk;
-    }
-    if (gzclose(gz) != Z_OK || done != len) {
+    frametap__pprof__profile__pack_to_buffer(prof, &g.base);
+    if (gzclose(g.gz) != Z_OK || g.failed) {
         ft_fail(FT_E_SYSTEM, "cannot write %s (gzip)", path);
         return -1;
     }
     return 0;
 }
 
-int ft_write_pprof(const char *path, const struct ft_profile *p, const struct ft_write_opts *o)
+int ft_write_pprof(const char *path, const struct ft_profile *p, const struct ft_write_opts *o,
+                   struct ft_progress *pg)
 {
     struct built b;
     memset(&b, 0, sizeof b);
@@ -248,17 +307,11 @@ int ft_write_pprof(const char *path, const struct ft_profile *p, const struct ft
     intern(&b.strings, "");
     build_header(&b, p, o);
     build_functions(&b, p);
-    build_samples(&b, p, o);
+    build_samples(&b, p, o, pg);
     build_locations(&b);
     b.prof.n_string_table = b.strings.n;
     b.prof.string_table = b.strings.v;
-    size_t len = frametap__pprof__profile__get_packed_size(&b.prof);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        abort();
-    frametap__pprof__profile__pack(&b.prof, buf);
-    int rc = write_gzip(path, buf, len);
-    free(buf);
+    int rc = write_gzip(path, &b.prof, pg);
     free_built(&b, p->ncounts);
     return rc;
 }

@@ -1,71 +1,21 @@
 /*
- * profile_common.c - format names, frame labels, the stack tree, and the
- * dispatch from a format to its writer.
+ * profile_common.c - frame and thread labels, the rows writers list
+ * (merged across threads or grouped by thread), and the dispatch from a
+ * format to its writer, which streams into the file.
  */
 #include "profile_format.h"
 
 #include "../util/error.h"
-#include "../util/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    enum ft_format f;
-} formats[] = {
-    {"svg", FT_FMT_SVG},     {"speedscope", FT_FMT_SPEEDSCOPE}, {"collapsed", FT_FMT_COLLAPSED},
-    {"pprof", FT_FMT_PPROF}, {"chrome", FT_FMT_CHROME},
-};
-
-/* Longest suffixes first: ".trace.json" must win over ".json". */
-static const struct {
-    const char *suffix;
-    enum ft_format f;
-} extensions[] = {
-    {".trace.json", FT_FMT_CHROME}, {".chrome.json", FT_FMT_CHROME}, {".pb.gz", FT_FMT_PPROF},
-    {".pprof", FT_FMT_PPROF},       {".speedscope.json", FT_FMT_SPEEDSCOPE},
-    {".json", FT_FMT_SPEEDSCOPE},   {".svg", FT_FMT_SVG},       {".collapsed", FT_FMT_COLLAPSED},
-    {".folded", FT_FMT_COLLAPSED},  {".txt", FT_FMT_COLLAPSED},
-};
-
-int ft_format_parse(const char *name, enum ft_format *out)
-{
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-        if (!strcmp(name, formats[i].name)) {
-            *out = formats[i].f;
-            return 0;
-        }
-    return -1;
-}
-
-const char *ft_format_name(enum ft_format f)
-{
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-        if (formats[i].f == f)
-            return formats[i].name;
-    return "?";
-}
-
-int ft_format_from_path(const char *path, enum ft_format *out)
-{
-    size_t len = strlen(path);
-    for (size_t i = 0; i < sizeof extensions / sizeof extensions[0]; i++) {
-        size_t n = strlen(extensions[i].suffix);
-        if (len > n && !strcmp(path + len - n, extensions[i].suffix)) {
-            *out = extensions[i].f;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 void ft_frame_label(struct strbuf *out, const struct ft_profile *p, struct ft_loc loc)
 {
     const struct ft_func *f = &p->funcs[loc.func];
-    if (!f->file[0])
-        sb_puts(out, f->qualname); /* a synthetic frame such as <GC> */
+    if (ft_func_is_marker(f) || !f->file[0])
+        sb_puts(out, f->qualname); /* a synthetic frame: <GC>, <truncated ...> */
     else if (loc.line >= 0)
         sb_printf(out, "%s (%s:%d)", f->qualname, f->file, loc.line);
     else
@@ -80,83 +30,97 @@ void ft_thread_label(struct strbuf *out, const struct ft_profile *p, uint32_t th
         sb_printf(out, " (%s)", t->name);
 }
 
-static uint32_t tree_add(struct ft_tree *t, struct ft_loc loc, uint32_t thread)
+static void *xcalloc(size_t n, size_t size)
 {
-    FT_GROW(t->v, t->cap, t->n + 1);
-    t->v[t->n] = (struct ft_tree_node){loc, thread, 0, 0, 0, 0};
-    return (uint32_t)t->n++;
+    void *v = calloc(n ? n : 1, size);
+    if (!v)
+        abort();
+    return v;
 }
 
-static uint32_t child(struct ft_tree *t, uint32_t parent, struct ft_loc loc, uint32_t thread)
+/* One row per distinct stack, summed over threads, in first-seen order. */
+static void rows_merged(struct ft_rows *r, const struct ft_profile *p)
 {
-    uint32_t *link = &t->v[parent].first_child;
-    while (*link) {
-        struct ft_tree_node *c = &t->v[*link];
-        if (c->loc.func == loc.func && c->loc.line == loc.line && c->thread == thread)
-            return *link;
-        link = &c->next_sibling;
-    }
-    uint32_t id = tree_add(t, loc, thread);
-    /* tree_add may move t->v: find the link again before writing it */
-    link = &t->v[parent].first_child;
-    while (*link)
-        link = &t->v[*link].next_sibling;
-    *link = id;
-    return id;
-}
-
-void ft_tree_build(struct ft_tree *t, const struct ft_profile *p, int per_thread)
-{
-    const struct ft_loc none = {UINT32_MAX, -1};
-    memset(t, 0, sizeof *t);
-    tree_add(t, none, UINT32_MAX);
+    uint32_t *row_of = xcalloc(p->nstacks, sizeof *row_of); /* row+1, 0 none */
     for (size_t i = 0; i < p->ncounts; i++) {
         const struct ft_count *c = &p->counts[i];
-        const struct ft_loc *locs = ft_profile_locs(p, c->stack);
-        uint32_t depth = p->stacks[c->stack].depth;
-        uint32_t node = 0;
-        t->v[0].total += c->count;
-        if (per_thread) {
-            node = child(t, 0, none, c->thread);
-            t->v[node].total += c->count;
+        if (!row_of[c->stack]) {
+            r->v[r->n] = (struct ft_count){UINT32_MAX, c->stack, 0};
+            row_of[c->stack] = (uint32_t)++r->n;
         }
-        for (uint32_t d = depth; d-- > 0;) { /* outermost first */
-            node = child(t, node, locs[d], UINT32_MAX);
-            t->v[node].total += c->count;
-        }
-        t->v[node].self += c->count;
+        r->v[row_of[c->stack] - 1].count += c->count;
     }
+    free(row_of);
 }
 
-void ft_tree_free(struct ft_tree *t)
+/* The counts grouped by thread (a counting sort: stable, linear). */
+static void rows_by_thread(struct ft_rows *r, const struct ft_profile *p)
 {
-    free(t->v);
-    memset(t, 0, sizeof *t);
+    size_t *next = xcalloc(p->nthreads + 1, sizeof *next);
+    r->thread_start = xcalloc(p->nthreads + 1, sizeof *r->thread_start);
+    for (size_t i = 0; i < p->ncounts; i++)
+        r->thread_start[p->counts[i].thread + 1]++;
+    for (size_t t = 0; t < p->nthreads; t++)
+        r->thread_start[t + 1] += r->thread_start[t];
+    memcpy(next, r->thread_start, (p->nthreads + 1) * sizeof *next);
+    for (size_t i = 0; i < p->ncounts; i++)
+        r->v[next[p->counts[i].thread]++] = p->counts[i];
+    r->n = p->ncounts;
+    free(next);
+}
+
+void ft_rows_build(struct ft_rows *r, const struct ft_profile *p, int per_thread)
+{
+    memset(r, 0, sizeof *r);
+    r->v = xcalloc(p->ncounts, sizeof *r->v);
+    if (per_thread)
+        rows_by_thread(r, p);
+    else
+        rows_merged(r, p);
+}
+
+void ft_rows_free(struct ft_rows *r)
+{
+    free(r->v);
+    free(r->thread_start);
+    memset(r, 0, sizeof *r);
+}
+
+/* A format written through a strbuf drained into the file as it grows. */
+static int write_streamed(const char *path, enum ft_format f, const struct ft_profile *p,
+                          const struct ft_write_opts *o, struct ft_progress *pg)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) {
+        ft_fail(FT_E_SYSTEM, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct strbuf sb;
+    sb_init_sink(&sb, fp);
+    switch (f) {
+    case FT_FMT_SVG: ft_write_svg(&sb, p, o, pg); break;
+    case FT_FMT_SPEEDSCOPE: ft_write_speedscope(&sb, p, o, pg); break;
+    case FT_FMT_COLLAPSED: ft_write_collapsed(&sb, p, o, pg); break;
+    case FT_FMT_CHROME: ft_write_chrome(&sb, p, o, pg); break;
+    case FT_FMT_PPROF: break;
+    }
+    int rc = sb_drain(&sb), err = sb.sink_errno;
+    sb_free(&sb);
+    if (fclose(fp) != 0 && rc == 0) {
+        rc = -1;
+        err = errno;
+    }
+    if (rc < 0)
+        ft_fail(FT_E_SYSTEM, "cannot write %s: %s", path, strerror(err));
+    return rc;
 }
 
 int ft_write_profile(const char *path, enum ft_format f, const struct ft_profile *p,
                      const struct ft_write_opts *o)
 {
-    if (f == FT_FMT_PPROF)
-        return ft_write_pprof(path, p, o);
-    struct strbuf sb;
-    sb_init(&sb);
-    switch (f) {
-    case FT_FMT_SVG: ft_write_svg(&sb, p, o); break;
-    case FT_FMT_SPEEDSCOPE: ft_write_speedscope(&sb, p, o); break;
-    case FT_FMT_COLLAPSED: ft_write_collapsed(&sb, p, o); break;
-    case FT_FMT_CHROME: ft_write_chrome(&sb, p, o); break;
-    case FT_FMT_PPROF: break;
-    }
-    FILE *fp = fopen(path, "wb");
-    int ok = fp && fwrite(sb.data ? sb.data : "", 1, sb.len, fp) == sb.len;
-    int err = errno;
-    if (fp && fclose(fp) != 0)
-        ok = 0;
-    sb_free(&sb);
-    if (!ok) {
-        ft_fail(FT_E_SYSTEM, "cannot write %s: %s", path, strerror(err));
-        return -1;
-    }
-    return 0;
+    struct ft_progress pg;
+    ft_progress_begin(&pg, path, stderr);
+    int rc = f == FT_FMT_PPROF ? ft_write_pprof(path, p, o, &pg) : write_streamed(path, f, p, o, &pg);
+    ft_progress_end(&pg);
+    return rc;
 }

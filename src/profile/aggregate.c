@@ -8,6 +8,7 @@
 
 #include "../util/grow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,7 @@ void ft_profile_free(struct ft_profile *p)
     free(p->stack_index);
     free(p->count_index);
     free(p->last_span_of_thread);
+    free(p->scratch);
     memset(p, 0, sizeof *p);
 }
 
@@ -183,7 +185,15 @@ static int stack_same(const struct ft_profile *p, uint32_t i, const void *key)
     return k->n == 0 || !memcmp(ft_profile_locs(p, i), k->locs, k->n * sizeof *k->locs);
 }
 
-uint32_t ft_profile_stack(struct ft_profile *p, const struct ft_loc *locs, size_t n)
+/* The marker frame for a stack cut after its innermost `kept` frames. */
+static struct ft_loc marker_loc(struct ft_profile *p, size_t kept)
+{
+    char name[64];
+    snprintf(name, sizeof name, FT_TRUNCATED_FMT, kept);
+    return (struct ft_loc){ft_profile_func(p, name, "", -1), -1};
+}
+
+static uint32_t intern_stack(struct ft_profile *p, const struct ft_loc *locs, size_t n, int truncated)
 {
     struct stack_key k = {locs, n};
     rehash(&p->stack_index, &p->stack_index_cap, p->nstacks + 1, p, stack_hash);
@@ -194,10 +204,23 @@ uint32_t ft_profile_stack(struct ft_profile *p, const struct ft_loc *locs, size_
     if (n)
         memcpy(p->locs + p->nlocs, locs, n * sizeof *locs);
     FT_GROW(p->stacks, p->stacks_cap, p->nstacks + 1);
-    p->stacks[p->nstacks] = (struct ft_stack){(uint32_t)p->nlocs, (uint32_t)n};
+    p->stacks[p->nstacks] = (struct ft_stack){(uint32_t)p->nlocs, (uint32_t)n, truncated != 0};
     p->nlocs += n;
+    if (n > p->max_depth)
+        p->max_depth = (uint32_t)n;
     *slot = (uint32_t)++p->nstacks;
     return *slot - 1;
+}
+
+uint32_t ft_profile_stack(struct ft_profile *p, const struct ft_loc *locs, size_t n, int truncated)
+{
+    if (!truncated)
+        return intern_stack(p, locs, n, 0);
+    FT_GROW(p->scratch, p->scratch_cap, n + 1);
+    if (n)
+        memcpy(p->scratch, locs, n * sizeof *locs);
+    p->scratch[n] = marker_loc(p, n);
+    return intern_stack(p, p->scratch, n + 1, 1);
 }
 
 /* --- counts --- */
@@ -250,6 +273,7 @@ void ft_profile_add(struct ft_profile *p, uint32_t thread, uint32_t stack, uint6
     p->counts[*slot - 1].count++;
     p->threads[thread].samples++;
     p->total_samples++;
+    p->truncated_samples += p->stacks[stack].truncated;
     if (!p->start_ns)
         p->start_ns = now_ns;
     p->end_ns = now_ns;

@@ -342,7 +342,7 @@ static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_
     }
     if (gc >= 0 && (size_t)gc >= th->nframes)
         s->locs[n++] = (struct ft_loc){ft_profile_func(s->profile, "<GC>", "", 0), -1};
-    uint32_t stack = ft_profile_stack(s->profile, s->locs, n);
+    uint32_t stack = ft_profile_stack(s->profile, s->locs, n, th->truncated);
     memo_store(s, t, th, gc, stack);
     ft_profile_add(s->profile, t->profile_thread, stack, now);
     s->samples++;

@@ -5,17 +5,19 @@
  *     12.345 MainThread(8274):  => add in /app/calc.py:4
  *     12.901 MainThread(8274):  <= add in /app/calc.py:5
  *
- * Control characters in names become '?': one event is always one line.
+ * Names, values and thread labels go through the text rule of
+ * util/escape.h (controls and invalid UTF-8 as \xNN): one event is always
+ * one line, and nothing a traced program names reaches a terminal raw.
  */
 #include "trace_output.h"
+#include "../util/escape.h"
 #include "../util/grow.h"
 #include <stdlib.h>
 #include <string.h>
 
 static void put_clean(FILE *f, const char *s)
 {
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+    ft_esc_text_file(f, s);
 }
 
 static void put_where(FILE *f, const struct ft_tcode *c, int line)
@@ -123,8 +125,11 @@ static void put_header(FILE *f, const struct ft_trace *t)
                 (p->python_hex >> 16) & 0xff, (p->python_hex >> 8) & 0xff,
                 (unsigned long long)p->total_events, (unsigned long long)p->total_dropped,
                 p->complete ? "" : " (ended without its closing record: killed?)");
-        if (p->error)
-            fprintf(f, "# pid %u: reading stopped early: %s\n", p->pid, p->error);
+        if (p->error) {
+            fprintf(f, "# pid %u: reading stopped early: ", p->pid);
+            put_clean(f, p->error);
+            fputc('\n', f);
+        }
     }
     fputs("# microseconds thread: => call, <= return, ! exception, * other, . line/opcode\n", f);
 }

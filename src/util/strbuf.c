@@ -1,24 +1,44 @@
 /*
- * strbuf.c - growable string and JSON string escaping.
- * Never emits invalid UTF-8 or unescaped control characters in JSON.
+ * strbuf.c - growable string (see strbuf.h). A sink-backed buffer writes
+ * out whenever SB_DRAIN_AT bytes gather, so its memory stays bounded.
+ * Never truncates: out-of-memory aborts.
  */
 #include "strbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 void sb_init(struct strbuf *sb)
 {
-    sb->data = NULL;
-    sb->len = sb->cap = 0;
+    memset(sb, 0, sizeof *sb);
+}
+
+void sb_init_sink(struct strbuf *sb, FILE *f)
+{
+    sb_init(sb);
+    sb->sink = f;
 }
 
 void sb_free(struct strbuf *sb)
 {
     free(sb->data);
     sb_init(sb);
+}
+
+int sb_drain(struct strbuf *sb)
+{
+    if (!sb->sink)
+        return 0;
+    if (sb->len && !sb->sink_failed && fwrite(sb->data, 1, sb->len, sb->sink) != sb->len) {
+        sb->sink_failed = 1;
+        sb->sink_errno = errno ? errno : EIO;
+    }
+    sb->len = 0;
+    if (sb->data)
+        sb->data[0] = '\0';
+    return sb->sink_failed ? -1 : 0;
 }
 
 static void sb_reserve(struct strbuf *sb, size_t extra)
@@ -35,118 +55,42 @@ static void sb_reserve(struct strbuf *sb, size_t extra)
     sb->cap = cap;
 }
 
+static void sb_added(struct strbuf *sb)
+{
+    if (sb->sink && sb->len >= SB_DRAIN_AT)
+        sb_drain(sb);
+}
+
 void sb_add(struct strbuf *sb, const char *bytes, size_t n)
 {
     sb_reserve(sb, n);
     memcpy(sb->data + sb->len, bytes, n);
     sb->len += n;
     sb->data[sb->len] = '\0';
+    sb_added(sb);
 }
 
 void sb_puts(struct strbuf *sb, const char *s) { sb_add(sb, s, strlen(s)); }
 
+/* Formats straight into the free room; measures and retries only when the
+ * text does not fit. */
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
 {
     va_list ap;
+    sb_reserve(sb, 128);
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        sb->data[sb->len] = '\0';
         return;
-    sb_reserve(sb, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= sb->cap - sb->len) {
+        sb_reserve(sb, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     sb->len += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is invalid. */
-static size_t utf8_valid_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    if ((s[0] & 0xE0) == 0xC0) { n = 2; min = 0x80; }
-    else if ((s[0] & 0xF0) == 0xE0) { n = 3; min = 0x800; }
-    else if ((s[0] & 0xF8) == 0xF0) { n = 4; min = 0x10000; }
-    else return 0;
-    unsigned cp = s[0] & (0x7F >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-void sb_json_string(struct strbuf *sb, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    sb_add(sb, "\"", 1);
-    while (*p) {
-        size_t n = utf8_valid_len(p);
-        if (n == 0) {
-            sb_puts(sb, "\\ufffd");
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            char esc[2] = {'\\', (char)*p};
-            sb_add(sb, esc, 2);
-            p++;
-        } else if (*p < 0x20 || *p == 0x7F) {
-            sb_printf(sb, "\\u%04x", *p);
-            p++;
-        } else {
-            sb_add(sb, (const char *)p, n);
-            p += n;
-        }
-    }
-    sb_add(sb, "\"", 1);
-}
-
-void sb_xml_text(struct strbuf *sb, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = utf8_valid_len(p);
-        if (n == 0) {
-            sb_puts(sb, "\xEF\xBF\xBD"); /* U+FFFD: XML must be valid UTF-8 */
-            p++;
-            continue;
-        }
-        switch (*p) {
-        case '&': sb_puts(sb, "&amp;"); break;
-        case '<': sb_puts(sb, "&lt;"); break;
-        case '>': sb_puts(sb, "&gt;"); break;
-        case '"': sb_puts(sb, "&quot;"); break;
-        case '\'': sb_puts(sb, "&#39;"); break;
-        default:
-            if (*p < 0x20 && *p != '\t')
-                sb_puts(sb, "\xEF\xBF\xBD"); /* control characters are not XML */
-            else
-                sb_add(sb, (const char *)p, n);
-        }
-        p += n;
-    }
-}
-
-void sb_text_quoted(struct strbuf *sb, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    sb_add(sb, "\"", 1);
-    while (*p) {
-        size_t n = utf8_valid_len(p);
-        if (n == 0 || *p < 0x20 || *p == 0x7F) {
-            sb_printf(sb, "\\x%02x", *p);
-            p++;
-            continue;
-        }
-        if (*p == '"' || *p == '\\')
-            sb_add(sb, "\\", 1);
-        sb_add(sb, (const char *)p, n);
-        p += n;
-    }
-    sb_add(sb, "\"", 1);
+    sb_added(sb);
 }
