@@ -137,16 +137,16 @@ int ft_cmd_dump(int argc, char **argv)
     ft_error_clear();
     if (ft_session_open(&s, o.pid, o.discovery) < 0)
         return ft_report_error_for(o.pid);
-    if (o.nonblocking && ft_layout_frames_are_objects(&s.rt.layout))
-        fprintf(stderr, "frametap: CPython %s keeps every frame in an object of its own, which "
-                "cannot be copied at one instant while its thread runs: with --nonblocking a "
-                "stack that changes within microseconds may be shown torn\n", s.version);
     struct ft_snapshot snap;
     if (take(&s, &o, &snap) < 0) {
         rc = ft_report_error_for(o.pid);
         ft_session_close(&s);
         return rc;
     }
+    if (o.nonblocking && ft_layout_frames_are_objects(&s.rt.layout))
+        fprintf(stderr, "frametap: CPython %s keeps every frame in an object of its own, which "
+                "cannot be copied at one instant while its thread runs: with --nonblocking a "
+                "stack that changes within microseconds may be shown torn\n", s.version);
     struct ft_dump_header h = {
         .pid = o.pid, .comm = s.proc.comm, .python_version = s.version, .binary = s.rt.binary,
         .build_id = s.rt.build_id,
