@@ -75,7 +75,9 @@ def test_nonblocking_and_discovery_methods(python, minor):
                       ["--runtime-discovery", "scan"]):
             d = dump_json(binary, target.pid, *extra)
             got = {classify(own_frames(t)): [own_frames(t)] for t in d["threads"]}
-            assert all(got.get(k) == [v] for k, v in want.items()), extra
+            wrong = {k: got.get(k) for k, v in want.items() if got.get(k) != [v]}
+            errors = [t["error"] for t in d["threads"] if t["error"]]
+            assert not wrong, (extra, wrong, errors)
         scan = dump_json(binary, target.pid, "--runtime-discovery", "scan")
         assert scan["runtime_found_by"] == "scan"
         by_symbol = dump_json(binary, target.pid, "--runtime-discovery", "symbol")

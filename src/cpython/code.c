@@ -279,15 +279,17 @@ void ft_reader_init(struct ft_reader *r)
      * the same in both where popped frames keep their code and links, and a
      * program looping with about the period of the copies can show every
      * copy the same moment. 3.14+ clears a popped frame's code, so a copy
-     * with a dead frame is seen to be one: two copies. 3.11-3.13 mark
-     * nothing of the kind (3.12-3.13 only a running frame's stacktop):
-     * four copies, measured to take such a loop from a few per thousand
-     * samples to none in tens of thousands. 3.8-3.10 frame objects are read
-     * piece by piece and cannot be copied at one instant at all (running
-     * threads are paused there by default): three copies when they are
-     * not. */
-    const struct ft_consts *k = &r->layout->c;
-    r->sandwich_layers = k->stackref_tag_bits ? 2 : o->pyframe_back != FT_ABSENT ? 3 : 4;
+     * with a dead frame is seen to be one: two copies. 3.12-3.13 mark a
+     * caller (its stacktop is set while it waits, and it has run past its
+     * first instruction), which stack.c checks: two copies, measured with
+     * none in tens of thousands of samples per shape under load. 3.11 marks
+     * nothing of the kind: four copies, measured to take such a loop from a
+     * few per thousand samples to none in tens of thousands. 3.8-3.10 frame
+     * objects are read piece by piece and cannot be copied at one instant
+     * at all (running threads are paused there by default): three copies
+     * when they are not. */
+    const int marks_callers = o->code_version != FT_ABSENT;
+    r->sandwich_layers = marks_callers ? 2 : o->pyframe_back != FT_ABSENT ? 3 : 4;
     r->check = o->interp_code_generation != FT_ABSENT ? FT_CHECK_GENERATION
              : o->code_version != FT_ABSENT          ? FT_CHECK_VERSION
                                                      : FT_CHECK_CONTENT;

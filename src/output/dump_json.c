@@ -6,10 +6,14 @@
  *         runtime_address, paused,
  *         threads: [{native_id, ident, name (OS), python_name (threading's,
  *                    null if it does not know the thread), interpreter,
- *                    holds_gil, on_cpu, error, truncated,
+ *                    holds_gil, on_cpu, error, truncated, gc,
  *                    frames: [{name, qualname, file, line}]}]}
+ * A thread collecting garbage has gc true and a frame named "<GC>" (file
+ * "", line null) where the collection began, as in a recorded profile.
  */
 #include "dump_format.h"
+
+#define GC_FRAME "{\"name\":\"<GC>\",\"qualname\":\"<GC>\",\"file\":\"\",\"line\":null}"
 
 static void key(struct strbuf *out, const char *k)
 {
@@ -56,11 +60,19 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
         sb_json_string(out, t->error);
     else
         sb_puts(out, "null");
-    sb_puts(out, ",\"frames\":[");
+    long gc = t->error[0] ? -1 : ft_gc_position(t, t->holds_gil ? t->tstate : 0);
+    sb_printf(out, ",\"gc\":%s,\"frames\":[", gc >= 0 ? "true" : "false");
+    const char *sep = "";
     for (size_t j = 0; !t->error[0] && j < t->nframes; j++) {
-        if (j)
-            sb_puts(out, ",");
+        sb_puts(out, sep);
+        if ((long)j == gc)
+            sb_puts(out, GC_FRAME ",");
         frame_json(out, &t->frames[j]);
+        sep = ",";
+    }
+    if (gc >= 0 && (size_t)gc >= t->nframes) {
+        sb_puts(out, sep);
+        sb_puts(out, GC_FRAME);
     }
     sb_puts(out, "]}");
 }

@@ -12,6 +12,9 @@
 
 #include <string.h>
 
+/* a collection running in this thread, where it began (see walk.h) */
+#define FT_GC_LINE "<GC> (garbage collection)"
+
 static void esc(struct strbuf *out, const char *s)
 {
     ft_esc_text(out, s, NULL);
@@ -83,10 +86,16 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
             sb_puts(out, ">\n");
             continue;
         }
-        if (t->nframes == 0)
+        long gc = ft_gc_position(t, t->holds_gil ? t->tstate : 0);
+        if (t->nframes == 0 && gc < 0)
             sb_puts(out, "    <no Python frames>\n");
-        for (size_t j = 0; j < t->nframes; j++)
+        for (size_t j = 0; j < t->nframes; j++) {
+            if ((long)j == gc)
+                sb_puts(out, "    " FT_GC_LINE "\n");
             frame_line(out, &t->frames[j]);
+        }
+        if (gc >= 0 && (size_t)gc >= t->nframes)
+            sb_puts(out, "    " FT_GC_LINE "\n");
         if (t->truncated)
             sb_printf(out, "    " FT_TRUNCATED_FMT "\n", t->nframes);
     }

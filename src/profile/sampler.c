@@ -297,7 +297,7 @@ static long gc_position(struct ft_sampler *s, const struct ft_thread *th)
 static int64_t memo_lookup(const struct ft_sampler *s, const struct ft_sampled_thread *t,
                            const struct ft_thread *th, long gc)
 {
-    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo ||
+    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo || !th->nframes ||
         t->memo_decodes != s->session->reader.misses ||
         memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0)
         return -1;
@@ -316,7 +316,8 @@ static void memo_store(const struct ft_sampler *s, struct ft_sampled_thread *t,
         t->memo = m;
         t->memo_cap = th->nframes;
     }
-    memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
+    if (th->nframes)
+        memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
     t->memo_n = th->nframes;
     t->memo_gc = gc;
     t->memo_decodes = s->session->reader.misses;
