@@ -4,6 +4,7 @@
  * of the read so the stacks are consistent; --nonblocking reads it running
  * and relies on the walker's tear checks.
  */
+#include "../cpython/fastread.h"
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "../output/dump_format.h"
@@ -143,10 +144,10 @@ int ft_cmd_dump(int argc, char **argv)
         ft_session_close(&s);
         return rc;
     }
-    if (o.nonblocking && ft_layout_frames_are_objects(&s.rt.layout))
-        fprintf(stderr, "frametap: CPython %s keeps every frame in an object of its own, which "
-                "cannot be copied at one instant while its thread runs: with --nonblocking a "
-                "stack that changes within microseconds may be shown torn\n", s.version);
+    const char *limit = ft_fastread_limit(&s.rt.layout);
+    if (o.nonblocking && limit)
+        fprintf(stderr, "frametap: CPython %s: %s: with --nonblocking such a stack may be "
+                "shown\n", s.version, limit);
     struct ft_dump_header h = {
         .pid = o.pid, .comm = s.proc.comm, .python_version = s.version, .binary = s.rt.binary,
         .build_id = s.rt.build_id,

@@ -670,6 +670,18 @@ int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thre
     return 0;
 }
 
+const char *ft_fastread_limit(const struct ft_layout *l)
+{
+    if (l->off.pyframe_back != FT_ABSENT)
+        return "this Python keeps every frame in an object of its own, which cannot be copied "
+               "at one instant while its thread runs";
+    if (l->off.interp_code_generation == FT_ABSENT)
+        return "this Python leaves a returned frame's memory as it was, so copies of a running "
+               "thread's frames can agree on a stack that never was (a few in 100,000 samples "
+               "of code that calls and returns in a tight loop)";
+    return NULL;
+}
+
 int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)
 {
     if (ft_walk_scratch_ensure(r) < 0)

@@ -47,24 +47,23 @@ uint64_t ft_now_ns(void)
 
 enum ft_pause ft_pause_policy(enum ft_pause asked, const struct ft_layout *l, const char **why)
 {
-    int objects = ft_layout_frames_are_objects(l);
+    static char text[512];
+    const char *limit = ft_fastread_limit(l);
     if (why)
-        *why = asked == FT_PAUSE_NEVER && objects
-                   ? "this Python keeps every frame in an object of its own, which cannot be "
-                     "copied at one instant while its thread runs: with --nonblocking a "
-                     "stack that changes within microseconds may be written torn (the "
-                     "default pauses running threads instead)"
-                   : NULL;
-    if (asked != FT_PAUSE_AUTO)
+        *why = NULL;
+    if (asked != FT_PAUSE_AUTO && asked != FT_PAUSE_NEVER)
         return asked;
-    if (!objects)
-        return FT_PAUSE_FALLBACK;
+    if (!limit)
+        return asked == FT_PAUSE_NEVER ? asked : FT_PAUSE_FALLBACK;
+    snprintf(text, sizeof text, "%s: %s", limit,
+             asked == FT_PAUSE_NEVER
+                 ? "with --nonblocking such stacks may be written (the default pauses running "
+                   "threads instead)"
+                 : "running threads are paused for the instant of each sample (--nonblocking "
+                   "never pauses; such stacks may then be written)");
     if (why)
-        *why = "this Python keeps every frame in an object of its own, which cannot be "
-               "copied at one instant while its thread runs: running threads are paused for "
-               "the instant of each sample (--nonblocking never pauses; fast-changing stacks "
-               "may then be written torn)";
-    return FT_PAUSE_RUNNING;
+        *why = text;
+    return asked == FT_PAUSE_NEVER ? asked : FT_PAUSE_RUNNING;
 }
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,

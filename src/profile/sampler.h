@@ -19,10 +19,11 @@
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 
 /* When the target is paused for a sample. AUTO resolves per version to
- * FALLBACK on 3.11+ (read running; a running thread whose stack changed
+ * FALLBACK on 3.14+ (read running; a running thread whose stack changed
  * under every try is paused for the instant of one read) or RUNNING on
- * 3.8-3.10 (each running thread paused for the instant of its read, since
- * its frames cannot be copied at one instant). */
+ * 3.8-3.13 (each running thread paused for the instant of its read, since
+ * copies of its frames cannot fully vouch for one moment there: see
+ * ft_fastread_limit()). */
 enum ft_pause { FT_PAUSE_AUTO, FT_PAUSE_NEVER, FT_PAUSE_FALLBACK, FT_PAUSE_RUNNING, FT_PAUSE_ALL };
 
 /* How a recording samples: which threads, when the process is paused,
