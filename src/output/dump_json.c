@@ -8,6 +8,11 @@
  *                    null if it does not know the thread), interpreter,
  *                    holds_gil, on_cpu, error, truncated,
  *                    frames: [{name, qualname, file, line}]}]}
+ * With dump --locals each frame also has locals_error (null or why they
+ * could not be read) and locals: [{name, kind (positional, keyword_only,
+ * var_positional, var_keyword, local, cell, free), cell (the value lives in
+ * a cell), value (repr-like text, null when unset), type, truncated}], and
+ * the object has locals_paused (false: read while the process ran).
  */
 #include "dump_format.h"
 
@@ -17,7 +22,45 @@ static void key(struct strbuf *out, const char *k)
     sb_puts(out, ":");
 }
 
-static void frame_json(struct strbuf *out, const struct ft_frame *f)
+static void local_json(struct strbuf *out, const struct ft_local *l)
+{
+    sb_puts(out, "{");
+    key(out, "name");
+    sb_json_string(out, l->name);
+    sb_printf(out, ",\"kind\":\"%s\",\"cell\":%s,", ft_local_kind_names[l->kind],
+              l->in_cell ? "true" : "false");
+    key(out, "value");
+    if (l->set)
+        sb_json_string(out, l->value);
+    else
+        sb_puts(out, "null");
+    sb_puts(out, ",");
+    key(out, "type");
+    if (l->set && l->info.type[0])
+        sb_json_string(out, l->info.type);
+    else
+        sb_puts(out, "null");
+    sb_printf(out, ",\"truncated\":%s}", l->info.truncated ? "true" : "false");
+}
+
+static void locals_json(struct strbuf *out, const struct ft_frame_locals *l)
+{
+    sb_puts(out, ",");
+    key(out, "locals_error");
+    if (l->error[0])
+        sb_json_string(out, l->error);
+    else
+        sb_puts(out, "null");
+    sb_puts(out, ",\"locals\":[");
+    for (size_t i = 0; !l->error[0] && i < l->n; i++) {
+        if (i)
+            sb_puts(out, ",");
+        local_json(out, &l->v[i]);
+    }
+    sb_puts(out, "]");
+}
+
+static void frame_json(struct strbuf *out, const struct ft_frame *f, const struct ft_frame_locals *l)
 {
     sb_puts(out, "{");
     key(out, "name");
@@ -31,12 +74,16 @@ static void frame_json(struct strbuf *out, const struct ft_frame *f)
     sb_puts(out, ",");
     key(out, "line");
     if (f->line >= 0)
-        sb_printf(out, "%d}", f->line);
+        sb_printf(out, "%d", f->line);
     else
-        sb_puts(out, "null}");
+        sb_puts(out, "null");
+    if (l)
+        locals_json(out, l);
+    sb_puts(out, "}");
 }
 
-static void thread_json(struct strbuf *out, const struct ft_thread *t)
+static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size_t i,
+                        const struct ft_thread *t)
 {
     sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
               (unsigned long long)t->thread_id);
@@ -60,7 +107,7 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
     for (size_t j = 0; !t->error[0] && j < t->nframes; j++) {
         if (j)
             sb_puts(out, ",");
-        frame_json(out, &t->frames[j]);
+        frame_json(out, &t->frames[j], ft_dump_locals_of(h, i, j));
     }
     sb_puts(out, "]}");
 }
@@ -83,11 +130,14 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
     sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
-    sb_printf(out, ",\"paused\":%s,\"threads\":[", h->paused ? "true" : "false");
+    sb_printf(out, ",\"paused\":%s,", h->paused ? "true" : "false");
+    if (h->locals)
+        sb_printf(out, "\"locals_paused\":%s,", h->locals->while_running ? "false" : "true");
+    sb_puts(out, "\"threads\":[");
     for (size_t i = 0; i < s->nthreads; i++) {
         if (i)
             sb_puts(out, ",");
-        thread_json(out, &s->threads[i]);
+        thread_json(out, h, i, &s->threads[i]);
     }
     sb_puts(out, "]}\n");
 }
