@@ -47,7 +47,6 @@
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
 #  include "internal/pycore_genobject.h"
-#  include "internal/pycore_tstate.h"
 #  include "internal/pycore_llist.h"
 #endif
 
@@ -483,22 +482,22 @@ static void fill_locals_and_containers(struct ft_offsets *o, struct ft_consts *c
     c->tpflags_bytes_subclass = Py_TPFLAGS_BYTES_SUBCLASS;
 }
 
-/* asyncio: 3.14+ keep every task on a list of its thread (the offsets of
- * TaskObj itself come from the target's .AsyncioDebug section); before,
- * the C Task's layout comes from the mirror above. */
-static void fill_asyncio(struct ft_offsets *o)
+/* asyncio: 3.14+ keep every task on a list of its thread, linked by
+ * llist nodes (where the lists and the C Task's fields are, the target's
+ * .AsyncioDebug section says); before, the C Task's layout comes from the
+ * mirror above. */
+static void fill_asyncio(struct ft_offsets *o, struct ft_consts *c)
 {
 #if PY_VERSION_HEX >= 0x030E0000
-    o->tstate_asyncio_running_loop = OFF(_PyThreadStateImpl, asyncio_running_loop);
-    o->tstate_asyncio_running_task = OFF(_PyThreadStateImpl, asyncio_running_task);
-    o->tstate_asyncio_tasks_head = OFF(_PyThreadStateImpl, asyncio_tasks_head);
-    o->interp_asyncio_tasks_head = OFF(PyInterpreterState, asyncio_tasks_head);
     o->llist_next = OFF(struct llist_node, next);
     o->llist_prev = OFF(struct llist_node, prev);
+    (void)c;
 #else
     o->task_fut_waiter = OFF(struct mirror_task, task_fut_waiter);
     o->task_coro = OFF(struct mirror_task, task_coro);
     o->task_name = OFF(struct mirror_task, task_name);
+    o->task_state = OFF(struct mirror_task, state);
+    c->task_pending = MIRROR_PENDING;
     o->task_size = sizeof(struct mirror_task);
 #endif
 }
@@ -659,7 +658,7 @@ int main(void)
     fill_dicts(&off, &consts);
     fill_numbers(&off, &consts);
     fill_locals_and_containers(&off, &consts);
-    fill_asyncio(&off);
+    fill_asyncio(&off, &consts);
 #if PY_VERSION_HEX >= 0x030B0000
     fill_managed_dict(&off, &consts);
 #endif

@@ -176,6 +176,15 @@ static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snaps
     return rc;
 }
 
+struct ft_dump_header ft_dump_header_of(const struct ft_session *s, int paused)
+{
+    return (struct ft_dump_header){
+        .pid = s->proc.pid, .comm = s->proc.comm, .python_version = s->version, .binary = s->rt.binary,
+        .build_id = s->rt.build_id, .found_by = s->rt.found_by, .runtime_address = s->rt.addr,
+        .paused = paused,
+    };
+}
+
 int ft_cmd_dump(int argc, char **argv)
 {
     struct dump_opts o;
@@ -197,12 +206,8 @@ int ft_cmd_dump(int argc, char **argv)
         fprintf(stderr, "frametap: CPython %s keeps every frame in an object of its own, which "
                 "cannot be copied at one instant while its thread runs: with --nonblocking a "
                 "stack that changes within microseconds may be shown torn\n", s.version);
-    struct ft_dump_header h = {
-        .pid = o.pid, .comm = s.proc.comm, .python_version = s.version, .binary = s.rt.binary,
-        .build_id = s.rt.build_id,
-        .found_by = s.rt.found_by, .runtime_address = s.rt.addr, .paused = !o.nonblocking,
-        .locals = o.locals ? &locals : NULL,
-    };
+    struct ft_dump_header h = ft_dump_header_of(&s, !o.nonblocking);
+    h.locals = o.locals ? &locals : NULL;
     struct strbuf out;
     sb_init(&out);
     (o.json ? ft_dump_json : ft_dump_text)(&out, &h, &snap);

@@ -133,15 +133,12 @@
     X(gen_frame)                 /* gi_frame (PyFrameObject *), <=3.10    */   \
     X(gen_iframe)                /* gi_iframe (the frame itself), 3.11+   */   \
     X(gen_frame_state)           /* gi_frame_state (1 byte), 3.11+        */   \
-    X(tstate_asyncio_running_loop) /* 3.14+                               */   \
-    X(tstate_asyncio_running_task) /* 3.14+                               */   \
-    X(tstate_asyncio_tasks_head) /* llist head of its tasks, 3.14+        */   \
-    X(interp_asyncio_tasks_head) /* tasks of ended threads, 3.14+         */   \
-    X(llist_next)                /* struct llist_node, 3.14+              */   \
+    X(llist_next)                /* struct llist_node (asyncio task lists), 3.14+ */ \
     X(llist_prev)                                                              \
     X(task_fut_waiter)           /* _asyncio TaskObj, <=3.13 (mirror)     */   \
     X(task_coro)                                                               \
     X(task_name)                                                               \
+    X(task_state)                /* fut_state (an enum)                   */   \
     X(task_size)                 /* sizeof(TaskObj), <=3.13               */
 
 /* Constants that are not offsets: enum values and bitfield positions. */
@@ -195,7 +192,8 @@
     X(set_entry_size)            /* sizeof(setentry)                      */   \
     X(pyframe_suspended)         /* 3.10: f_state of a suspended generator */  \
     X(gen_awaiting)              /* 3.11+: gi_frame_state while in an await */ \
-    X(gen_cleared)               /* 3.11+: FRAME_CLEARED                  */
+    X(gen_cleared)               /* 3.11+: FRAME_CLEARED                  */   \
+    X(task_pending)              /* <=3.13: fut_state of a pending task   */
 
 struct ft_offsets {
 #define FT_DECLARE(name) uint64_t name;

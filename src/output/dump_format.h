@@ -32,6 +32,11 @@ static inline const struct ft_frame_locals *ft_dump_locals_of(const struct ft_du
 }
 
 void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s);
+/* The opening lines every per-process text output shares ("Process ...",
+ * "Python ..."), and the opening of a JSON object with pid, command,
+ * python and binary (followed by a comma). */
+void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h);
+void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h);
 void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s);
 
 #endif

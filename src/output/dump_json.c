@@ -112,7 +112,7 @@ static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size
     sb_puts(out, "]}");
 }
 
-void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
+void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h)
 {
     sb_printf(out, "{\"pid\":%d,", h->pid);
     key(out, "command");
@@ -124,6 +124,11 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "binary");
     sb_json_string(out, h->binary);
     sb_puts(out, ",");
+}
+
+void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
+{
+    ft_dump_json_process(out, h);
     key(out, "build_id");
     sb_json_string(out, h->build_id);
     sb_puts(out, ",");

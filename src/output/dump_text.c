@@ -89,7 +89,7 @@ static void locals_lines(struct strbuf *out, const struct ft_frame_locals *l)
     }
 }
 
-static void process_header(struct strbuf *out, const struct ft_dump_header *h)
+void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h)
 {
     sb_printf(out, "Process %d: ", h->pid);
     esc(out, h->comm);
@@ -98,6 +98,11 @@ static void process_header(struct strbuf *out, const struct ft_dump_header *h)
     sb_puts(out, " (");
     esc(out, h->binary);
     sb_puts(out, ")\n");
+}
+
+static void process_header(struct strbuf *out, const struct ft_dump_header *h)
+{
+    ft_dump_text_process(out, h);
     if (h->locals && h->locals->while_running)
         sb_puts(out, "Locals were read while the process ran (--nonblocking): each may have changed "
                      "while being read.\n");

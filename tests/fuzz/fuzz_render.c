@@ -1,16 +1,18 @@
 /*
- * fuzz_render.c - libFuzzer target for the value renderer (render.c) and
- * the locals reader (locals.c) on hostile memory. Input: byte 0 picks a
- * supported version's layout, byte 1 the operation (even: render the
- * object, odd: read the locals of a frame) and the limits, bytes 2-3 the
- * object's (or code object's) offset from PYIMG_BASE and bytes 4-5 the
- * frame's (signed 16 bits, little-endian), the rest is the image at
+ * fuzz_render.c - libFuzzer target for the value renderer (render.c), the
+ * locals reader (locals.c) and the coroutine chain reader (coro.c) on
+ * hostile memory. Input: byte 0 picks a supported version's layout, byte 1
+ * the operation (low two bits: 0 or 2 render the object, 1 read the
+ * locals of a frame, 3 follow a coroutine's awaits) and the limits, bytes
+ * 2-3 the object's (or code object's) offset from PYIMG_BASE and bytes 4-5
+ * the frame's (signed 16 bits, little-endian), the rest is the image at
  * PYIMG_BASE; the builtin types sit in their own segment
  * (tests/fuzz/pyimage.h). Every input must give text or an error: no
  * crash, no out-of-bounds access, no endless loop, text no longer than its
  * width allows. Seeds are written by
  * `build/asan/unit/test_render --write-seeds tests/fuzz/seeds/fuzz_render`.
  */
+#include "cpython/coro.h"
 #include "cpython/locals.h"
 #include "cpython/render.h"
 #include "pyimage.h"
@@ -51,9 +53,17 @@ static void locals(struct ft_reader *r, const struct ft_render_limits *lim, uint
     ft_frame_locals_free(&l);
 }
 
+static void coroutine(struct ft_reader *r, uint64_t addr)
+{
+    static struct ft_coro_chain chain;
+    if (ft_coro_chain(r, addr, &chain) == 0 && chain.n > FT_CORO_MAX)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static unsigned char types[PYIMG_TYPES_SIZE];
+
     struct ft_layout layout;
     int oldest, newest;
     if (size < HEAD)
@@ -69,16 +79,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ft_image image = {seg, 2};
     struct ft_proc proc;
     ft_proc_open_image(&proc, &image);
-    struct ft_reader r = {.proc = &proc, .layout = &layout};
+    struct ft_reader r = {.proc = &proc, .layout = &layout, .codes = ft_code_cache_new(64)};
+    if (!r.codes)
+        abort();
+    ft_reader_init(&r);
     uint64_t a = PYIMG_BASE + (uint64_t)(int16_t)(uint16_t)(data[2] | data[3] << 8);
     uint64_t b = PYIMG_BASE + (uint64_t)(int16_t)(uint16_t)(data[4] | data[5] << 8);
     struct ft_render_limits lim = {8 + (data[1] >> 1) % 64, 1 + (data[1] >> 3) % 8, 1 + (data[1] >> 5) % 4, 4096};
     ft_error_clear();
-    if (data[1] & 1)
-        locals(&r, &lim, a, b);
-    else
-        render(&r, &lim, a);
+    switch (data[1] & 3) {
+    case 1: locals(&r, &lim, a, b); break;
+    case 3: coroutine(&r, a); break;
+    default: render(&r, &lim, a); break;
+    }
     ft_proc_close(&proc);
+    ft_code_cache_free(r.codes);
     free(mem);
     return 0;
 }

@@ -318,7 +318,7 @@ static void test_locals(int minor, const char *seed_dir)
         ft_layout_supported(&oldest, &newest);
         snprintf(path, sizeof path, "%s/locals-3.%d", seed_dir, minor);
         uint64_t rc = fc.code - PYIMG_BASE, rf = fc.frame - PYIMG_BASE;
-        unsigned char head[6] = {(unsigned char)(minor - oldest), 0x7F, (unsigned char)rc, (unsigned char)(rc >> 8),
+        unsigned char head[6] = {(unsigned char)(minor - oldest), 0x7D, (unsigned char)rc, (unsigned char)(rc >> 8),
                                  (unsigned char)rf, (unsigned char)(rf >> 8)};
         FILE *fp = fopen(path, "wb");
         CHECK(fp != NULL && pyimg_len(&w.img) <= SEED_MAX);
