@@ -10,11 +10,13 @@ import subprocess
 
 import pytest
 
+import escaping
 from stacks import TARGETS, Target, frametap_binaries, marks, run_frametap
 
 FT = frametap_binaries()["asan"]
 SCRIPT = os.path.join(TARGETS, "asyncio_tree.py")
 IDLE = os.path.join(TARGETS, "idle.py")
+NAMES = os.path.join(TARGETS, "asyncio_names.py")
 M = marks(SCRIPT)
 
 # awaiter -> tasks it awaits, and each task's own frames (innermost first)
@@ -175,3 +177,16 @@ def test_tasks_usage():
     assert rc == 2 and "exactly one PID" in err
     rc, out, err = run_frametap(FT, "tasks", "--help")
     assert rc == 0 and "pstree" in out
+
+
+def test_tasks_hostile_names(python):
+    hostile = ["red\x1b[31m\nnl", "bidi\u202eevil", "byte\udcff", "w\xf6rk \u7ebf", "long-" + "x" * 250]
+    with Target(python, NAMES) as t:
+        rc, text, err = run_frametap(FT, "tasks", t.pid)
+        assert rc == 0, err
+        d = tasks_json(t.pid)
+    escaping.assert_clean_text(text.encode("utf-8", "surrogateescape"), "tasks text")
+    names = {x["name"] for x in d["tasks"]}
+    for name in hostile:  # names are kept to 255 bytes
+        assert escaping.json_value(name) in names, (name, names)
+        assert "(T) " + escaping.text(name) + "\n" in text, name

@@ -671,8 +671,13 @@ int main(void)
 #endif
 
     printf("    {\n");
-    printf("        .major = %d, .minor = %d, .generated_from = \"%s\",\n",
-           PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_VERSION);
+#ifdef Py_GIL_DISABLED
+    int free_threaded = 1;
+#else
+    int free_threaded = 0;
+#endif
+    printf("        .major = %d, .minor = %d, .free_threaded = %d, .generated_from = \"%s\",\n",
+           PY_MAJOR_VERSION, PY_MINOR_VERSION, free_threaded, PY_VERSION);
     printf("        .debug_offsets_size = %llu, .dbg_version = %llu, "
            ".dbg_free_threaded = %llu,\n",
            (unsigned long long)dbg_size, (unsigned long long)dbg_version,

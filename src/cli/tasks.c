@@ -71,14 +71,25 @@ static int parse_args(int argc, char **argv, struct tasks_opts *o)
     return o->pid ? 0 : -1;
 }
 
+#define RUNNING_TRIES 5               /* reads of a running process that tore */
+
+/* Paused: one read. Running: lists and sets change under the read, so a
+ * read that met inconsistent data is made again, a few times. */
 static int take(struct ft_session *s, const struct tasks_opts *o, struct ft_tasks *t)
 {
     if (!o->nonblocking && ft_proc_pause(&s->proc) < 0)
         return -1;
-    int rc = ft_tasks_read(&s->reader, &s->rt, t);
+    int rc = -1;
+    for (int i = 0; rc < 0 && i < (o->nonblocking ? RUNNING_TRIES : 1); i++) {
+        if (i && ft_error_kind() != FT_E_CORRUPT)
+            break;
+        ft_error_clear();
+        ft_code_cache_sweep(s->reader.codes);
+        rc = ft_tasks_read(&s->reader, &s->rt, t);
+        if (rc < 0)
+            ft_tasks_free(t);
+    }
     ft_proc_resume(&s->proc);
-    if (rc < 0)
-        ft_tasks_free(t);
     return rc;
 }
 

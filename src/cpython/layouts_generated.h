@@ -2,7 +2,7 @@
 #include "offset_fields.h"
 static const struct ft_layout_row ft_generated_layouts[] = {
     {
-        .major = 3, .minor = 8, .generated_from = "3.8.18",
+        .major = 3, .minor = 8, .free_threaded = 0, .generated_from = "3.8.18",
         .debug_offsets_size = 0, .dbg_version = 0, .dbg_free_threaded = 0,
         .off = {
             .runtime_interpreters_head = 32,
@@ -310,7 +310,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 9, .generated_from = "3.9.18",
+        .major = 3, .minor = 9, .free_threaded = 0, .generated_from = "3.9.18",
         .debug_offsets_size = 0, .dbg_version = 0, .dbg_free_threaded = 0,
         .off = {
             .runtime_interpreters_head = 32,
@@ -618,7 +618,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 10, .generated_from = "3.10.13",
+        .major = 3, .minor = 10, .free_threaded = 0, .generated_from = "3.10.13",
         .debug_offsets_size = 0, .dbg_version = 0, .dbg_free_threaded = 0,
         .off = {
             .runtime_interpreters_head = 32,
@@ -926,7 +926,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 11, .generated_from = "3.11.7",
+        .major = 3, .minor = 11, .free_threaded = 0, .generated_from = "3.11.7",
         .debug_offsets_size = 0, .dbg_version = 0, .dbg_free_threaded = 0,
         .off = {
             .runtime_interpreters_head = 40,
@@ -1234,7 +1234,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 12, .generated_from = "3.12.1",
+        .major = 3, .minor = 12, .free_threaded = 0, .generated_from = "3.12.1",
         .debug_offsets_size = 0, .dbg_version = 0, .dbg_free_threaded = 0,
         .off = {
             .runtime_interpreters_head = 40,
@@ -1542,7 +1542,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 13, .generated_from = "3.13.0",
+        .major = 3, .minor = 13, .free_threaded = 0, .generated_from = "3.13.0",
         .debug_offsets_size = 584, .dbg_version = 8, .dbg_free_threaded = 16,
         .off = {
             .runtime_interpreters_head = 632,
@@ -1850,7 +1850,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 14, .generated_from = "3.14.10",
+        .major = 3, .minor = 14, .free_threaded = 0, .generated_from = "3.14.10",
         .debug_offsets_size = 760, .dbg_version = 8, .dbg_free_threaded = 16,
         .off = {
             .runtime_interpreters_head = 808,
@@ -2158,7 +2158,7 @@ static const struct ft_layout_row ft_generated_layouts[] = {
         },
     },
     {
-        .major = 3, .minor = 15, .generated_from = "3.15.2",
+        .major = 3, .minor = 15, .free_threaded = 0, .generated_from = "3.15.2",
         .debug_offsets_size = 888, .dbg_version = 8, .dbg_free_threaded = 16,
         .off = {
             .runtime_interpreters_head = 936,

@@ -628,7 +628,8 @@ static int iter_start(struct ft_reader *r, uint64_t keys, uint64_t values, uint6
     it->value_off = k.value_off;
     it->values = values;
     it->values_cap = values ? (values_cap < k.nentries ? values_cap : k.nentries) : 0;
-    it->pos = it->first = it->count = 0;
+    it->pos = it->first = it->count = it->read = 0;
+    it->read_max = UINT64_MAX;
     return 0;
 }
 
@@ -692,6 +693,9 @@ static int fill(struct ft_dict_iter *it)
     };
     nv = nv < n ? nv : n;
     iov[1].len = (size_t)(nv * PTR);
+    if (iov[0].len + iov[1].len > it->read_max - it->read)
+        return FT_ITER_SPENT;
+    it->read += iov[0].len + iov[1].len;
     if (ft_proc_readv(it->r->proc, iov, it->values && nv ? 2 : 1) < 0)
         return -1;
     it->first = it->pos;
@@ -702,8 +706,9 @@ static int fill(struct ft_dict_iter *it)
 int ft_dict_iter_next(struct ft_dict_iter *it, uint64_t *key, uint64_t *value)
 {
     while (it->pos < it->nentries) {
-        if (it->pos >= it->first + it->count && fill(it) < 0)
-            return -1;
+        int rc = it->pos >= it->first + it->count ? fill(it) : 0;
+        if (rc)
+            return rc;
         uint64_t i = it->pos - it->first;
         const unsigned char *e = it->buf + i * it->entry_size;
         uint64_t k = ft_u64_in(e, (size_t)it->entry_size, it->key_off);

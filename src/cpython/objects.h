@@ -110,11 +110,14 @@ struct ft_set_iter {
     struct ft_reader *r;
     uint64_t table, slots, used, pos, seen;
     uint64_t first, count, entry_size;
+    uint64_t read, read_max;           /* bytes of entries read; the caller's cap */
     unsigned char buf[FT_DICT_CHUNK * FT_SET_ENTRY_MAX];
 };
-/* *used is the set's element count. */
+/* *used is the set's element count. read_max starts unlimited. */
 int ft_set_iter_init(struct ft_reader *r, uint64_t set, struct ft_set_iter *it, uint64_t *used);
-/* 1 with the next key set, 0 at the end, -1 on error. */
+/* 1 with the next key set, 0 at the end, -1 on error, FT_ITER_SPENT when
+ * going on would read more than read_max bytes of entries. */
+#define FT_ITER_SPENT 2
 int ft_set_iter_next(struct ft_set_iter *it, uint64_t *key);
 
 /* Iteration over a dict's live (key, value) pairs in insertion order, with
@@ -129,13 +132,15 @@ struct ft_dict_iter {
     uint64_t nentries, values_cap, pos;
     uint64_t entry_size, key_off, value_off;
     uint64_t first, count;             /* entries now in buf */
+    uint64_t read, read_max;           /* bytes of entries read; the caller's cap */
     unsigned char buf[FT_DICT_CHUNK * FT_DICT_ENTRY_MAX];
     uint64_t vbuf[FT_DICT_CHUNK];
 };
 
 /* Checks that dict is a dict and prepares to iterate it. */
 int ft_dict_iter_init(struct ft_reader *r, uint64_t dict, struct ft_dict_iter *it);
-/* 1 with the next pair set, 0 at the end, -1 on error. */
+/* 1 with the next pair set, 0 at the end, -1 on error, FT_ITER_SPENT as
+ * for sets (read_max starts unlimited). */
 int ft_dict_iter_next(struct ft_dict_iter *it, uint64_t *key, uint64_t *value);
 
 /* The value under the str key `key` (UTF-8). Keys that are not str are

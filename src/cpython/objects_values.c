@@ -188,7 +188,8 @@ int ft_set_iter_init(struct ft_reader *r, uint64_t set, struct ft_set_iter *it, 
     it->r = r;
     it->slots = slots;
     it->used = (uint64_t)u;
-    it->pos = it->seen = it->first = it->count = 0;
+    it->pos = it->seen = it->first = it->count = it->read = 0;
+    it->read_max = UINT64_MAX;
     *used = it->used;
     return 0;
 }
@@ -199,6 +200,9 @@ int ft_set_iter_next(struct ft_set_iter *it, uint64_t *key)
     while (it->pos < it->slots && it->seen < it->used) {
         if (it->pos >= it->first + it->count) {
             uint64_t left = it->slots - it->pos, n = left < FT_DICT_CHUNK ? left : FT_DICT_CHUNK;
+            if (n * it->entry_size > it->read_max - it->read)
+                return FT_ITER_SPENT;
+            it->read += n * it->entry_size;
             if (ft_proc_read(it->r->proc, it->table + it->pos * it->entry_size, it->buf,
                              (size_t)(n * it->entry_size)) < 0)
                 return -1;

@@ -215,6 +215,7 @@ struct ft_consts {
  */
 struct ft_layout_row {
     int major, minor;
+    int free_threaded;            /* generated with Py_GIL_DISABLED (3.13t+) */
     const char *generated_from;   /* full version of the headers used */
     uint64_t debug_offsets_size;  /* sizeof(_Py_DebugOffsets); 0 before 3.13 */
     uint64_t dbg_version;         /* where PY_VERSION_HEX lives in it        */

@@ -263,6 +263,19 @@ static int enter(struct ctx *c, struct type_entry *e, uint64_t addr, const char 
 
 static void leave(struct ctx *c) { c->depth--; }
 
+/* After one step of a dict or set iterator (capped at the budget): what
+ * it read is charged (*read reset) and how it ended shown; returns rc. */
+static int spent(struct ctx *c, uint64_t *read, int rc, uint64_t addr)
+{
+    c->budget -= *read < c->budget ? *read : c->budget;
+    *read = 0;
+    if (rc == FT_ITER_SPENT)
+        cut(c);
+    else if (rc < 0)
+        unreadable(c, addr);
+    return rc;
+}
+
 /* ", ..." after the last item shown; 1 when no more items may be shown. */
 static int enough(struct ctx *c, uint64_t shown)
 {
@@ -308,7 +321,7 @@ static void render_dict(struct ctx *c, struct type_entry *e, uint64_t addr)
 {
     struct ft_dict_iter *it = malloc(sizeof *it);
     uint64_t k, v, n = 0;
-    int rc = 0;
+    int rc;
     if (!it || ft_dict_iter_init(c->r, addr, it) < 0) {
         free(it);
         return unreadable(c, addr);
@@ -318,15 +331,15 @@ static void render_dict(struct ctx *c, struct type_entry *e, uint64_t addr)
         return;
     }
     emits(c, "{");
-    while (!enough(c, n) && charge(c, 24) && (rc = ft_dict_iter_next(it, &k, &v)) == 1) {
+    /* entries skipped on the way (deleted ones) are charged too */
+    while (!enough(c, n) && (it->read_max = it->read + c->budget, rc = ft_dict_iter_next(it, &k, &v),
+                             spent(c, &it->read, rc, addr)) == 1) {
         if (n++)
             emits(c, ", ");
         render_value(c, k);
         emits(c, ": ");
         render_value(c, v);
     }
-    if (rc < 0)
-        unreadable(c, addr);
     emits(c, "}");
     leave(c);
     free(it);
@@ -337,7 +350,7 @@ static void render_set(struct ctx *c, struct type_entry *e, uint64_t addr)
     int frozen = e->builtin == FT_TYPE_FROZENSET;
     struct ft_set_iter *it = malloc(sizeof *it);
     uint64_t used, k, n = 0;
-    int rc = 0;
+    int rc;
     if (!it || ft_set_iter_init(c->r, addr, it, &used) < 0) {
         free(it);
         return unreadable(c, addr);
@@ -352,13 +365,12 @@ static void render_set(struct ctx *c, struct type_entry *e, uint64_t addr)
         return;
     }
     emits(c, frozen ? "frozenset({" : "{");
-    while (!enough(c, n) && charge(c, 16) && (rc = ft_set_iter_next(it, &k)) == 1) {
+    while (!enough(c, n) && (it->read_max = it->read + c->budget, rc = ft_set_iter_next(it, &k),
+                             spent(c, &it->read, rc, addr)) == 1) {
         if (n++)
             emits(c, ", ");
         render_value(c, k);
     }
-    if (rc < 0)
-        unreadable(c, addr);
     emits(c, frozen ? "})" : "}");
     leave(c);
     free(it);

@@ -212,8 +212,17 @@ static void test_hostile(int minor)
     pyimg_u64(g, lying_str + o->unicode_length, 1ull << 30);
     pyimg_u32(g, baddigit + o->long_digits, 0xffffffff);
     pyimg_u64(g, notype + o->ob_type, 0x1234);
+    /* a set whose one key sits at the end of a table of 1024 slots */
+    uint64_t sparse = pyimg_setobj(g, &one, 1, 0, one), table = pyimg_alloc(g, 1024 * w.layout.c.set_entry_size, 0);
+    pyimg_u64(g, sparse + o->set_mask, 1023);
+    pyimg_u64(g, sparse + o->set_table, table);
+    pyimg_u64(g, table + 1023 * w.layout.c.set_entry_size + o->setentry_key, one);
+    pyimg_u64(g, table + 1023 * w.layout.c.set_entry_size + o->setentry_hash, 5);
     struct ft_reader *r = world_open(&w);
     struct ft_render_result res;
+    CHECK(!strcmp(show(r, &LIMITS, obj(sparse), &res), "{1}") && !res.truncated);
+    struct ft_render_limits poor = {200, 16, 4, 4096}; /* less than the table */
+    CHECK(!strcmp(show(r, &poor, obj(sparse), &res), "{...") && res.truncated && !res.unreadable);
     const uint64_t bad[] = {huge, badset, lying_str, baddigit, notype, 0x10};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *s = show(r, &LIMITS, obj(bad[i]), &res);
