@@ -83,10 +83,11 @@ def test_tasks_json_structure(tree, minor):
     assert d["edges_inferred"] is (minor < 14)
     by_name = check_structure(d, minor)
     vias = {a["via"] for t in d["tasks"] for a in t["awaited_by"]}
+    assert by_name["main"]["thread"] == tree.pid  # the main thread's OS id is the pid
+    assert by_name["thread-main"]["thread"] not in (None, tree.pid)
+    assert by_name["thread-leaf"]["thread"] == by_name["thread-main"]["thread"]
     if minor >= 14:
         assert vias == {"awaited_by"}
-        assert by_name["main"]["thread"] is not None
-        assert by_name["thread-main"]["thread"] not in (None, by_name["main"]["thread"])
     else:
         assert vias == ({"await", "gather", "taskgroup"} if minor >= 11 else {"await", "gather"})
 

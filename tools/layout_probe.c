@@ -496,6 +496,7 @@ static void fill_asyncio(struct ft_offsets *o, struct ft_consts *c)
     o->task_fut_waiter = OFF(struct mirror_task, task_fut_waiter);
     o->task_coro = OFF(struct mirror_task, task_coro);
     o->task_name = OFF(struct mirror_task, task_name);
+    o->task_loop = OFF(struct mirror_task, loop);
     o->task_state = OFF(struct mirror_task, state);
     c->task_pending = MIRROR_PENDING;
     o->task_size = sizeof(struct mirror_task);

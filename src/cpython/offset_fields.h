@@ -136,6 +136,7 @@
     X(llist_next)                /* struct llist_node (asyncio task lists), 3.14+ */ \
     X(llist_prev)                                                              \
     X(task_fut_waiter)           /* _asyncio TaskObj, <=3.13 (mirror)     */   \
+    X(task_loop)                                                               \
     X(task_coro)                                                               \
     X(task_name)                                                               \
     X(task_state)                /* fut_state (an enum)                   */   \

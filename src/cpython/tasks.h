@@ -39,7 +39,8 @@ struct ft_task_link {
 struct ft_task {
     uint64_t addr;
     char name[FT_TASK_NAME_MAX];  /* as the target has it: callers escape */
-    int64_t thread;               /* OS thread id of the list it was on, -1 unknown */
+    int64_t thread;               /* OS thread id: 3.14+ the list it was on; before,
+                                     the thread running its loop; -1 unknown */
     int running;                  /* its thread is running it now */
     struct ft_coro_frame *frames; /* outermost first */
     size_t nframes;

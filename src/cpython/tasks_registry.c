@@ -29,11 +29,15 @@
 #define GATHER_DEPTH 4
 #define BASES_MAX 16               /* type bases followed looking for _asyncio.Task */
 
+#define TSTATES_MAX 4096
+
 struct registry {
     struct ft_reader *r;
     struct ft_tasks *out;
     uint64_t *waiter;             /* per task: its _fut_waiter */
     size_t cap;
+    struct ft_tstate_ref *threads; /* to tell a loop's thread by its ident */
+    size_t nthreads;
 };
 
 static int fatal(void)
@@ -61,7 +65,7 @@ static int derives_from(struct ft_reader *r, uint64_t obj, const char *name)
 }
 
 struct fields {
-    uint64_t coro, name, waiter;
+    uint64_t coro, name, waiter, loop;
     int pending;
 };
 
@@ -81,6 +85,7 @@ static int c_task_fields(struct ft_reader *r, uint64_t task, struct fields *f)
     f->coro = ft_u64_in(b, n, o->task_coro);
     f->name = ft_u64_in(b, n, o->task_name);
     f->waiter = ft_u64_in(b, n, o->task_fut_waiter);
+    f->loop = ft_u64_in(b, n, o->task_loop);
     return 0;
 }
 
@@ -98,11 +103,28 @@ static int py_task_fields(struct ft_reader *r, uint64_t task, struct fields *f)
     uint64_t state;
     char s[16];
     if (attr_or_zero(r, task, "_state", &state) < 0 || attr_or_zero(r, task, "_coro", &f->coro) < 0 ||
-        attr_or_zero(r, task, "_name", &f->name) < 0 || attr_or_zero(r, task, "_fut_waiter", &f->waiter) < 0)
+        attr_or_zero(r, task, "_name", &f->name) < 0 || attr_or_zero(r, task, "_fut_waiter", &f->waiter) < 0 ||
+        attr_or_zero(r, task, "_loop", &f->loop) < 0)
         return -1;
     f->pending = state && ft_obj_str(r, state, s, sizeof s) == 0 && !strcmp(s, "PENDING");
     ft_error_clear();
     return 0;
+}
+
+/* The OS thread running the event loop `loop` (its _thread_id is the
+ * ident of the thread in run_forever()), or -1. */
+static int64_t loop_thread(struct registry *g, uint64_t loop)
+{
+    uint64_t ident;
+    int64_t id;
+    if (!loop || ft_obj_attr(g->r, loop, "_thread_id", &ident) != 0 || ft_obj_int(g->r, ident, &id) < 0) {
+        ft_error_clear();
+        return -1;
+    }
+    for (size_t i = 0; i < g->nthreads; i++)
+        if (g->threads[i].thread_id == (uint64_t)id)
+            return g->threads[i].native_id;
+    return -1;
 }
 
 /* Adds obj if it is a pending task. */
@@ -134,6 +156,7 @@ static int consider(struct registry *g, uint64_t obj)
         g->cap = cap;
     }
     g->waiter[i] = f.waiter;
+    task->thread = loop_thread(g, f.loop);
     ft_task_name(g->r, task, f.name);
     return ft_task_stack(g->r, &g->out->v[i], f.coro);
 }
@@ -267,6 +290,11 @@ int ft_tasks_from_registry(struct ft_reader *r, const struct ft_runtime *rt, str
     struct registry g = {.r = r, .out = out};
     uint64_t interp;
     int rc = 0;
+    g.threads = malloc(TSTATES_MAX * sizeof *g.threads);
+    if (!g.threads || ft_list_tstates(r, rt, g.threads, TSTATES_MAX, &g.nthreads) < 0) {
+        ft_error_clear();
+        g.nthreads = 0;
+    }
     out->edges_inferred = 1;
     snprintf(out->source, sizeof out->source,
              "the asyncio.tasks registry (_all_tasks, or _scheduled_tasks and _eager_tasks)");
@@ -280,5 +308,6 @@ int ft_tasks_from_registry(struct ft_reader *r, const struct ft_runtime *rt, str
     if (rc == 0)
         rc = infer_edges(&g);
     free(g.waiter);
+    free(g.threads);
     return rc;
 }

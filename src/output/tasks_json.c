@@ -3,8 +3,9 @@
  * through sb_json_string (util/escape.h). Shape:
  *   {pid, command, python, binary, paused, asyncio_imported, source,
  *    edges_inferred,
- *    tasks: [{address, name, thread (OS thread id of its list, null if
- *             unknown), running, error (null or why it is incomplete),
+ *    tasks: [{address, name, thread (OS thread id of its list on 3.14+,
+ *             else of the thread running its event loop; null if unknown),
+ *             running, error (null or why it is incomplete),
  *             coroutine_stack: [{name, qualname, file, line}] innermost
  *             first, truncated,
  *             awaited_by: [{address, name, via}]}]}

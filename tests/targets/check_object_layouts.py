@@ -223,6 +223,7 @@ async def task_fields():
     await asyncio.sleep(0)
     if off["task_coro"] is not ABSENT:
         check("task_coro", u64(id(t) + off["task_coro"]), id(t.get_coro()))
+        check("task_loop", u64(id(t) + off["task_loop"]), id(t.get_loop()))
         check("task_fut_waiter", u64(id(t) + off["task_fut_waiter"]), id(fut))
         name = obj(u64(id(t) + off["task_name"]))
         check("task_name", name if isinstance(name, str) else "Task-%d" % name, t.get_name())
