@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from stacks import TARGETS, Target, dump_json, frametap_binaries, run_frametap
+from stacks import KNOWN, TARGETS, Target, dump_json, frametap_binaries, run_frametap
 
 FT = frametap_binaries()["asan"]
 SCRIPT = os.path.join(TARGETS, "locals_known.py")
@@ -94,3 +94,18 @@ def test_locals_width_checked(known):
     target, _ = known
     rc, out, err = run_frametap(FT, "dump", "--locals-width", "3", target.pid)
     assert rc == 2 and "--locals-width" in err and out == ""
+
+
+def test_locals_of_every_known_frame(python):
+    """Every frame of known_stacks.py (1000-deep recursion, exec'd code,
+    a generator, coroutines, non-ASCII names) has its locals read whole."""
+    with Target(python, KNOWN) as t:
+        d = dump_json(FT, t.pid, "--locals")
+    frames = [f for th in d["threads"] for f in th["frames"]]
+    assert len(frames) > 1000
+    assert [f["qualname"] for f in frames if f["locals_error"]] == []
+    bad = [(f["qualname"], v) for f in frames for v in f["locals"]
+           if v["value"] is not None and "unreadable" in v["value"]]
+    assert bad == []
+    recurse = [f for f in frames if f["qualname"] == "recurse"]
+    assert all(any(v["name"] == "n" and v["kind"] == "positional" for v in f["locals"]) for f in recurse)
