@@ -61,7 +61,7 @@ struct ft_code {
     struct ft_code_str strs[FT_CODE_NSTR]; /* 3.8-3.11 only; addr 0: unused */
 };
 
-#define FT_BUILTIN_TYPES_MAX 8
+#define FT_BUILTIN_TYPES_MAX 16
 
 struct ft_code_cache;
 

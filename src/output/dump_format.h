@@ -6,6 +6,7 @@
 #ifndef FT_DUMP_FORMAT_H
 #define FT_DUMP_FORMAT_H
 
+#include "../cpython/locals.h"
 #include "../cpython/walk.h"
 #include "../util/strbuf.h"
 
@@ -18,9 +19,24 @@ struct ft_dump_header {
     const char *found_by;
     unsigned long long runtime_address;
     int paused;
+    const struct ft_snapshot_locals *locals; /* NULL: not asked for (dump --locals) */
 };
 
+/* The locals of frame j of thread i, or NULL (not asked for, or the
+ * thread's stack failed). */
+static inline const struct ft_frame_locals *ft_dump_locals_of(const struct ft_dump_header *h, size_t i,
+                                                             size_t j)
+{
+    const struct ft_snapshot_locals *l = h->locals;
+    return l && i < l->nthreads && l->threads[i] && j < l->nframes[i] ? &l->threads[i][j] : NULL;
+}
+
 void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s);
+/* The opening lines every per-process text output shares ("Process ...",
+ * "Python ..."), and the opening of a JSON object with pid, command,
+ * python and binary (followed by a comma). */
+void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h);
+void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h);
 void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s);
 
 #endif

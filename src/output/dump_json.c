@@ -10,6 +10,12 @@
  *                    frames: [{name, qualname, file, line}]}]}
  * A thread collecting garbage has gc true and a frame named "<GC>" (file
  * "", line null) where the collection began, as in a recorded profile.
+ * With dump --locals each frame also has locals_error (null or why they
+ * could not be read) and locals: [{name, kind (positional, keyword_only,
+ * var_positional, var_keyword, local, cell, free), cell (the value lives in
+ * a cell), value (repr-like text, null when unset), type, truncated}], and
+ * the object has locals_paused (false: read while the process ran); the
+ * "<GC>" frame has neither.
  */
 #include "dump_format.h"
 
@@ -21,7 +27,45 @@ static void key(struct strbuf *out, const char *k)
     sb_puts(out, ":");
 }
 
-static void frame_json(struct strbuf *out, const struct ft_frame *f)
+static void local_json(struct strbuf *out, const struct ft_local *l)
+{
+    sb_puts(out, "{");
+    key(out, "name");
+    sb_json_string(out, l->name);
+    sb_printf(out, ",\"kind\":\"%s\",\"cell\":%s,", ft_local_kind_names[l->kind],
+              l->in_cell ? "true" : "false");
+    key(out, "value");
+    if (l->set)
+        sb_json_string(out, l->value);
+    else
+        sb_puts(out, "null");
+    sb_puts(out, ",");
+    key(out, "type");
+    if (l->set && l->info.type[0])
+        sb_json_string(out, l->info.type);
+    else
+        sb_puts(out, "null");
+    sb_printf(out, ",\"truncated\":%s}", l->info.truncated ? "true" : "false");
+}
+
+static void locals_json(struct strbuf *out, const struct ft_frame_locals *l)
+{
+    sb_puts(out, ",");
+    key(out, "locals_error");
+    if (l->error[0])
+        sb_json_string(out, l->error);
+    else
+        sb_puts(out, "null");
+    sb_puts(out, ",\"locals\":[");
+    for (size_t i = 0; !l->error[0] && i < l->n; i++) {
+        if (i)
+            sb_puts(out, ",");
+        local_json(out, &l->v[i]);
+    }
+    sb_puts(out, "]");
+}
+
+static void frame_json(struct strbuf *out, const struct ft_frame *f, const struct ft_frame_locals *l)
 {
     sb_puts(out, "{");
     key(out, "name");
@@ -35,12 +79,16 @@ static void frame_json(struct strbuf *out, const struct ft_frame *f)
     sb_puts(out, ",");
     key(out, "line");
     if (f->line >= 0)
-        sb_printf(out, "%d}", f->line);
+        sb_printf(out, "%d", f->line);
     else
-        sb_puts(out, "null}");
+        sb_puts(out, "null");
+    if (l)
+        locals_json(out, l);
+    sb_puts(out, "}");
 }
 
-static void thread_json(struct strbuf *out, const struct ft_thread *t)
+static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size_t i,
+                        const struct ft_thread *t)
 {
     sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
               (unsigned long long)t->thread_id);
@@ -67,7 +115,7 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
         sb_puts(out, sep);
         if ((long)j == gc)
             sb_puts(out, GC_FRAME ",");
-        frame_json(out, &t->frames[j]);
+        frame_json(out, &t->frames[j], ft_dump_locals_of(h, i, j));
         sep = ",";
     }
     if (gc >= 0 && (size_t)gc >= t->nframes) {
@@ -77,7 +125,7 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
     sb_puts(out, "]}");
 }
 
-void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
+void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h)
 {
     sb_printf(out, "{\"pid\":%d,", h->pid);
     key(out, "command");
@@ -89,17 +137,25 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "binary");
     sb_json_string(out, h->binary);
     sb_puts(out, ",");
+}
+
+void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
+{
+    ft_dump_json_process(out, h);
     key(out, "build_id");
     sb_json_string(out, h->build_id);
     sb_puts(out, ",");
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
     sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
-    sb_printf(out, ",\"paused\":%s,\"threads\":[", h->paused ? "true" : "false");
+    sb_printf(out, ",\"paused\":%s,", h->paused ? "true" : "false");
+    if (h->locals)
+        sb_printf(out, "\"locals_paused\":%s,", h->locals->while_running ? "false" : "true");
+    sb_puts(out, "\"threads\":[");
     for (size_t i = 0; i < s->nthreads; i++) {
         if (i)
             sb_puts(out, ",");
-        thread_json(out, &s->threads[i]);
+        thread_json(out, h, i, &s->threads[i]);
     }
     sb_puts(out, "]}\n");
 }

@@ -5,6 +5,8 @@
  * Every string from the target (names, files, thread and command names,
  * errors that quote them) goes through the text rule of util/escape.h, so a
  * name can neither forge a line nor send escape sequences to the terminal.
+ * With dump --locals, each frame is followed by its arguments and locals,
+ * one a line: `kind name = value` (values are text from the target too).
  */
 #include "dump_format.h"
 
@@ -62,7 +64,35 @@ static void frame_line(struct strbuf *out, const struct ft_frame *f)
     sb_puts(out, ")\n");
 }
 
-static void process_header(struct strbuf *out, const struct ft_dump_header *h)
+static const char *const kind_labels[] = {
+    [FT_LOCAL_POSITIONAL] = "arg",    [FT_LOCAL_KEYWORD_ONLY] = "kwonly", [FT_LOCAL_VAR_POSITIONAL] = "*args",
+    [FT_LOCAL_VAR_KEYWORD] = "**kwargs", [FT_LOCAL_PLAIN] = "local", [FT_LOCAL_CELL] = "cell",
+    [FT_LOCAL_FREE] = "free",
+};
+
+static void locals_lines(struct strbuf *out, const struct ft_frame_locals *l)
+{
+    if (l->error[0]) {
+        sb_puts(out, "        <locals unreadable: ");
+        esc(out, l->error);
+        sb_puts(out, ">\n");
+        return;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        const struct ft_local *v = &l->v[i];
+        int arg = v->kind <= FT_LOCAL_VAR_KEYWORD;
+        sb_printf(out, "        %s%s ", kind_labels[v->kind], arg && v->in_cell ? "(cell)" : "");
+        esc(out, v->name);
+        sb_puts(out, " = ");
+        if (v->set)
+            esc(out, v->value);
+        else
+            sb_puts(out, "<unset>");
+        sb_puts(out, "\n");
+    }
+}
+
+void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h)
 {
     sb_printf(out, "Process %d: ", h->pid);
     esc(out, h->comm);
@@ -71,6 +101,14 @@ static void process_header(struct strbuf *out, const struct ft_dump_header *h)
     sb_puts(out, " (");
     esc(out, h->binary);
     sb_puts(out, ")\n");
+}
+
+static void process_header(struct strbuf *out, const struct ft_dump_header *h)
+{
+    ft_dump_text_process(out, h);
+    if (h->locals && h->locals->while_running)
+        sb_puts(out, "Locals were read while the process ran (--nonblocking): each may have changed "
+                     "while being read.\n");
 }
 
 void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
@@ -93,6 +131,9 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
             if ((long)j == gc)
                 sb_puts(out, "    " FT_GC_LINE "\n");
             frame_line(out, &t->frames[j]);
+            const struct ft_frame_locals *l = ft_dump_locals_of(h, i, j);
+            if (l)
+                locals_lines(out, l);
         }
         if (gc >= 0 && (size_t)gc >= t->nframes)
             sb_puts(out, "    " FT_GC_LINE "\n");
