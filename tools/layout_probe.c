@@ -146,6 +146,7 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
 #  if PY_VERSION_HEX < 0x030D0000
     o->tstate_cframe = OFF(PyThreadState, cframe);
     o->cframe_current_frame = OFF(_PyCFrame, current_frame);
+    o->cframe_previous = OFF(_PyCFrame, previous);
     o->iframe_executable = OFF(_PyInterpreterFrame, f_code);
     o->iframe_instr = OFF(_PyInterpreterFrame, prev_instr);
 #    if PY_VERSION_HEX < 0x030C0000

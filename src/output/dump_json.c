@@ -7,9 +7,17 @@
  *         threads: [{native_id, ident, name (OS), python_name (threading's,
  *                    null if it does not know the thread), interpreter,
  *                    holds_gil, on_cpu, error, truncated,
- *                    frames: [{name, qualname, file, line}]}]}
+ *                    frames: [{name, qualname, file, line}],
+ *                    native (dump --native): {error, merged, placed, note,
+ *                        frames: [{kind: python, frame} | {kind: native, pc,
+ *                        symbol, offset, module, module_address, file, line,
+ *                        interpreter, runs_python, plumbing} | {kind: mark,
+ *                        text}]}}]}
+ * dump --core adds core, signal and fault_address after runtime_address.
  */
 #include "dump_format.h"
+
+#include "../native/native_stacks.h"
 
 static void key(struct strbuf *out, const char *k)
 {
@@ -36,7 +44,8 @@ static void frame_json(struct strbuf *out, const struct ft_frame *f)
         sb_puts(out, "null}");
 }
 
-static void thread_json(struct strbuf *out, const struct ft_thread *t)
+static void thread_json(struct strbuf *out, const struct ft_thread *t,
+                        const struct ft_native_thread *nt)
 {
     sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
               (unsigned long long)t->thread_id);
@@ -62,7 +71,10 @@ static void thread_json(struct strbuf *out, const struct ft_thread *t)
             sb_puts(out, ",");
         frame_json(out, &t->frames[j]);
     }
-    sb_puts(out, "]}");
+    sb_puts(out, "]");
+    if (nt)
+        ft_dump_json_native(out, nt);
+    sb_puts(out, "}");
 }
 
 void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s)
@@ -83,11 +95,20 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
     sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
+    if (h->core) {
+        sb_puts(out, ",\"core\":");
+        sb_json_string(out, h->core);
+        sb_printf(out, ",\"signal\":%d,\"fault_address\":", h->core_signal);
+        if (h->core_have_fault)
+            sb_printf(out, "%llu", h->core_fault_address);
+        else
+            sb_puts(out, "null");
+    }
     sb_printf(out, ",\"paused\":%s,\"threads\":[", h->paused ? "true" : "false");
     for (size_t i = 0; i < s->nthreads; i++) {
         if (i)
             sb_puts(out, ",");
-        thread_json(out, &s->threads[i]);
+        thread_json(out, &s->threads[i], h->native && i < h->native->n ? &h->native->t[i] : NULL);
     }
     sb_puts(out, "]}\n");
 }

@@ -8,6 +8,7 @@
  */
 #include "dump_format.h"
 
+#include "../native/native_stacks.h"
 #include "../profile/aggregate.h"
 
 #include <string.h>
@@ -61,8 +62,19 @@ static void frame_line(struct strbuf *out, const struct ft_frame *f)
 
 static void process_header(struct strbuf *out, const struct ft_dump_header *h)
 {
+    if (h->core) {
+        sb_puts(out, "Core file ");
+        esc(out, h->core);
+        sb_puts(out, ": ");
+    }
     sb_printf(out, "Process %d: ", h->pid);
     esc(out, h->comm);
+    if (h->core && h->core_signal) {
+        sb_puts(out, ", killed by ");
+        ft_dump_signal_name(out, h->core_signal);
+        if (h->core_have_fault)
+            sb_printf(out, " at address 0x%llx", h->core_fault_address);
+    }
     sb_puts(out, "\nPython ");
     esc(out, h->python_version);
     sb_puts(out, " (");
@@ -77,6 +89,10 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
         const struct ft_thread *t = &s->threads[i];
         sb_puts(out, "\n");
         thread_header(out, t);
+        if (h->native && i < h->native->n) {
+            ft_dump_text_native(out, t, &h->native->t[i], frame_line);
+            continue;
+        }
         if (t->error[0]) {
             sb_puts(out, "    <error: ");
             esc(out, t->error);
