@@ -255,13 +255,21 @@ static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snaps
 }
 
 static void core_header(const struct dump_opts *o, const struct dump_extra *x,
-                        struct ft_dump_header *h)
+                        struct ft_dump_header *h, struct ft_snapshot *snap)
 {
     if (!x->have_core)
         return;
+    /* a stack the core lost explains the thread's error better than the walk */
+    for (size_t i = 0; i < snap->nthreads; i++) {
+        struct ft_thread *t = &snap->threads[i];
+        if (t->error[0] && ft_core_stack_lost(&x->core, t->native_id))
+            snprintf(t->error, sizeof t->error, "the core lost this thread's C stack (it holds "
+                     "zeros there), which its Python frames are found through");
+    }
     h->pid = x->core.info.pid;
     h->core = o->core;
     h->core_signal = x->core.info.signal;
+    h->core_by_gdb = x->core.info.by_gdb;
     h->core_have_fault = x->core.info.have_fault_addr;
     h->core_fault_address = x->core.info.fault_addr;
 }
@@ -296,7 +304,7 @@ int ft_cmd_dump(int argc, char **argv)
         .found_by = s.rt.found_by, .runtime_address = s.rt.addr, .paused = !o.nonblocking,
         .native = x.have_stacks ? &x.stacks : NULL,
     };
-    core_header(&o, &x, &h);
+    core_header(&o, &x, &h, &snap);
     struct strbuf out;
     sb_init(&out);
     (o.json ? ft_dump_json : ft_dump_text)(&out, &h, &snap);

@@ -204,6 +204,22 @@ void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt)
     }
 }
 
+/* A core whose python or libpython file was not found here (or differs
+ * from what the process had): that file's path, else NULL. */
+static const char *core_interpreter_missing(const struct ft_proc *p)
+{
+    for (size_t i = 0; i < p->maps.n; i++) {
+        const char *path = p->maps.v[i].path;
+        int major, minor;
+        const char *base = path ? basename_of(path) : NULL;
+        if (base && (ft_parse_python_name(base, &major, &minor) ||
+                     (p->core->exe && strcmp(path, p->core->exe->path) == 0)) &&
+            !ft_core_local_path(p->core, path))
+            return path;
+    }
+    return NULL;
+}
+
 static int try_method(struct ft_proc *p, struct ft_pybinary *bins, size_t n,
                       enum ft_discovery how, struct ft_runtime *rt)
 {
@@ -231,8 +247,14 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
     char who[PATH_MAX + 128];
     ft_proc_describe(p, who, sizeof who);
     if (n == 0) {
-        ft_fail(FT_E_NOTPY, "%s is not a Python process: no python or libpython binary is "
-                "mapped in it", who);
+        const char *missing = p->core ? core_interpreter_missing(p) : NULL;
+        if (missing)
+            ft_fail(FT_E_NOTPY, "%s mapped %s, which is not on this machine with the build-id it "
+                    "had, so its interpreter cannot be read: give the right file with "
+                    "--executable or --lib-search-root", who, missing);
+        else
+            ft_fail(FT_E_NOTPY, "%s is not a Python process: no python or libpython binary is "
+                    "mapped in it", who);
         return -1;
     }
     if (check_named_versions(bins, n) == 0) {

@@ -23,6 +23,7 @@ struct ft_dump_header {
     const struct ft_native_set *native; /* dump --native: per thread, else NULL */
     const char *core;                   /* dump --core: the core file, else NULL */
     int core_signal;                    /* the signal that killed it, 0 none */
+    int core_by_gdb;                    /* written by gdb's gcore, not by a crash */
     int core_have_fault;
     unsigned long long core_fault_address;
 };

@@ -13,7 +13,8 @@
  *                        symbol, offset, module, module_address, file, line,
  *                        interpreter, runs_python, plumbing} | {kind: mark,
  *                        text}]}}]}
- * dump --core adds core, signal and fault_address after runtime_address.
+ * dump --core adds core, written_by ("kernel" or "gdb"), signal (0 for
+ * gdb's cores) and fault_address after runtime_address.
  */
 #include "dump_format.h"
 
@@ -98,7 +99,8 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     if (h->core) {
         sb_puts(out, ",\"core\":");
         sb_json_string(out, h->core);
-        sb_printf(out, ",\"signal\":%d,\"fault_address\":", h->core_signal);
+        sb_printf(out, ",\"written_by\":\"%s\",\"signal\":%d,\"fault_address\":",
+                  h->core_by_gdb ? "gdb" : "kernel", h->core_by_gdb ? 0 : h->core_signal);
         if (h->core_have_fault)
             sb_printf(out, "%llu", h->core_fault_address);
         else

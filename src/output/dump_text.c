@@ -65,11 +65,11 @@ static void process_header(struct strbuf *out, const struct ft_dump_header *h)
     if (h->core) {
         sb_puts(out, "Core file ");
         esc(out, h->core);
-        sb_puts(out, ": ");
+        sb_puts(out, h->core_by_gdb ? " (written by gdb): " : ": ");
     }
     sb_printf(out, "Process %d: ", h->pid);
     esc(out, h->comm);
-    if (h->core && h->core_signal) {
+    if (h->core && h->core_signal && !h->core_by_gdb) {
         sb_puts(out, ", killed by ");
         ft_dump_signal_name(out, h->core_signal);
         if (h->core_have_fault)

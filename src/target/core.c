@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/procfs.h>
+#include <sys/user.h>
 
 struct note {
     uint32_t type;
@@ -84,6 +86,9 @@ static void parse_prstatus(struct ft_core_info *c, const struct note *nt)
     memcpy(&cursig, nt->desc + offsetof(struct elf_prstatus, pr_cursig), sizeof cursig);
     t->tid = pid;
     t->signal = cursig;
+    const unsigned char *regs = nt->desc + offsetof(struct elf_prstatus, pr_reg);
+    t->pc = u64_at(regs + offsetof(struct user_regs_struct, rip));
+    t->sp = u64_at(regs + offsetof(struct user_regs_struct, rsp));
     c->nthreads++;
 }
 
@@ -210,6 +215,8 @@ static int parse_note_segment(struct ft_core_info *c, const unsigned char *p, si
         nt.desc = p + at + name_pad;
         nt.descsz = descsz;
         at += name_pad + desc_pad;
+        if (namesz >= 3 && memcmp(nt.name, "GDB", 3) == 0)
+            c->by_gdb = 1;
         int core = namesz >= 4 && memcmp(nt.name, "CORE", 4) == 0;
         int linux_ = namesz >= 5 && memcmp(nt.name, "LINUX", 5) == 0;
         if (!core && !linux_)

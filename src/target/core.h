@@ -40,6 +40,7 @@ struct ft_core_file {                  /* one NT_FILE entry */
 struct ft_core_thread {
     int32_t tid;                       /* pr_pid: the thread id in the target's namespace */
     int signal;                        /* pr_cursig */
+    uint64_t pc, sp;                   /* rip and rsp of pr_reg */
 };
 
 struct ft_core_info {
@@ -55,6 +56,7 @@ struct ft_core_info {
     char fname[17];                    /* pr_fname: the command, cut to 15 bytes */
     char psargs[81];                   /* pr_psargs: the start of the command line */
     int signal;                        /* si_signo (or the first thread's pr_cursig) */
+    int by_gdb;                        /* written by gdb (gcore): the signal is gdb's stop */
     int have_fault_addr;
     uint64_t fault_addr;               /* si_addr for SIGSEGV, SIGBUS, SIGILL, SIGFPE */
     uint64_t at_phdr;                  /* AT_PHDR: the executable's program headers */

@@ -4,7 +4,9 @@
  * --executable for the executable; SEARCH_ROOT/path; a file of the same
  * name anywhere under SEARCH_ROOT; the path itself. A candidate is taken
  * only if its GNU build-id is the one the core's copy of its ELF header
- * shows (when the core has that page); a mismatch is a warning and the
+ * shows (when the core has that page; when the note lies beyond what the
+ * core holds, its ELF and program headers must be those of the core's
+ * copy); a mismatch is a warning and the
  * file is not used, so a library upgraded since the crash can never lend
  * its bytes to the dump. Never opens anything for writing.
  */
@@ -14,6 +16,7 @@
 #include "../util/error.h"
 #include "../util/grow.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -87,15 +90,45 @@ static int regular_file(const char *path)
 
 struct pick {
     char want[2 * FT_CORE_BUILD_ID_MAX + 1]; /* the core's build-id, "" unknown */
+    const unsigned char *head;               /* else the core's copy of its first bytes */
+    size_t head_len;
     char *found;                             /* first candidate that matches */
     char mismatch[PATH_MAX];                 /* first that did not */
     char mismatch_id[2 * FT_CORE_BUILD_ID_MAX + 1];
 };
 
+/* Whether path has the ELF header and program headers that the core's
+ * copy of its first page shows (the rest of that page may have been
+ * written since: some binaries keep .dynamic there, and ld.so fills it). */
+static int same_headers(const char *path, const unsigned char *head, size_t len)
+{
+    unsigned char buf[4096];
+    Elf64_Ehdr eh;
+    FILE *f = fopen(path, "rb");
+    size_t got = f && len <= sizeof buf ? fread(buf, 1, len, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != len || len < sizeof eh || memcmp(buf, head, sizeof eh) != 0)
+        return 0;
+    memcpy(&eh, head, sizeof eh);
+    size_t ph = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    if (eh.e_phoff > len || ph > len - eh.e_phoff)
+        return 1; /* the headers the core holds agree */
+    return memcmp(buf + eh.e_phoff, head + eh.e_phoff, ph) == 0;
+}
+
 static int consider(struct pick *p, const char *path)
 {
     if (p->found || !regular_file(path))
         return p->found != NULL;
+    if (!p->want[0] && p->head && !same_headers(path, p->head, p->head_len)) {
+        /* no build-id in the core: its copy of the file's first page decides */
+        if (!p->mismatch[0]) {
+            snprintf(p->mismatch, sizeof p->mismatch, "%s", path);
+            snprintf(p->mismatch_id, sizeof p->mismatch_id, "-");
+        }
+        return 0;
+    }
     if (p->want[0]) {
         char have[2 * FT_CORE_BUILD_ID_MAX + 1];
         local_build_id(path, have, sizeof have);
@@ -182,6 +215,12 @@ static int add_objects(struct ft_core *c)
             c->objs[k].build_id = f->build_id;
             c->objs[k].build_id_len = f->build_id_len;
         }
+        const unsigned char *head = f->file_offset == 0 && f->end - f->start >= 4096
+                                  ? ft_core_bytes(in, f->start, 4096) : NULL;
+        if (head && !c->objs[k].head) {
+            c->objs[k].head = head;
+            c->objs[k].head_len = 4096;
+        }
         c->file_obj[i] = k;
     }
     return 0;
@@ -210,17 +249,24 @@ int ft_core_find_files(struct ft_core *c, const char *executable, const char *ro
         struct pick p;
         memset(&p, 0, sizeof p);
         ft_core_hex(o->build_id, o->build_id ? o->build_id_len : 0, p.want, sizeof p.want);
+        p.head = o->head;
+        p.head_len = o->head_len;
         pick_file(o, executable, root, &ix, &p);
         o->local = p.found;
         if (o->local && map_local(o) < 0) {
             ft_core_warn(c, "cannot read %s (for %s): %s", o->local, o->path, strerror(errno));
             free(o->local);
             o->local = NULL;
-        } else if (!o->local && p.mismatch[0]) {
+        } else if (!o->local && p.mismatch[0] && p.want[0]) {
             ft_core_warn(c, "build-id mismatch: the process had %s with build-id %s, but %s has "
                          "build-id %s: not used (its code and read-only data stay unknown); give "
                          "the right file with %s", o->path, p.want, p.mismatch, p.mismatch_id,
                          o->is_exe ? "--executable" : "--lib-search-root");
+        } else if (!o->local && p.mismatch[0]) {
+            ft_core_warn(c, "file mismatch: the process had %s, and %s has other ELF headers "
+                         "than the core's copy of it (the core has no build-id for it): not used "
+                         "(its code and read-only data stay unknown); give the right file with %s",
+                         o->path, p.mismatch, o->is_exe ? "--executable" : "--lib-search-root");
         } else if (!o->local && (o->build_id || looks_like_code(o->path)) &&
                    missing++ < WARN_MISSING_MAX) {
             ft_core_warn(c, "%s (mapped by the process) is not on this machine%s%s: its code and "

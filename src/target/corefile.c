@@ -231,6 +231,40 @@ static void build_maps(struct ft_core *c)
     c->maps.n = k;
 }
 
+/* gdb (13 at least) writes zeros for a whole mapping it cannot read in
+ * one piece, such as a thread stack with a guard region installed by a
+ * newer glibc (MADV_GUARD_INSTALL): the frames on that stack are lost.
+ * A stopped thread's stack pointer always has live data above it. */
+static void find_lost_stacks(struct ft_core *c)
+{
+    const struct ft_core_info *in = &c->info;
+    c->lost_stacks = calloc(in->nthreads ? in->nthreads : 1, sizeof *c->lost_stacks);
+    if (!c->lost_stacks)
+        return;
+    for (size_t i = 0; i < in->nthreads; i++) {
+        const unsigned char *b = ft_core_bytes(in, in->threads[i].sp, 256);
+        size_t k = 0;
+        while (b && k < 256 && b[k] == 0)
+            k++;
+        if (b && k == 256)
+            c->lost_stacks[c->nlost++] = in->threads[i].tid;
+    }
+    if (c->nlost)
+        ft_core_warn(c, "the core holds only zeros for the C stack of %zu of its %zu threads "
+                     "(thread %d%s): the writer could not read it (gdb's gcore cannot read thread "
+                     "stacks that newer glibc guards with MADV_GUARD_INSTALL; kernel cores can), "
+                     "so what lives on it is lost", c->nlost, in->nthreads, (int)c->lost_stacks[0],
+                     c->nlost > 1 ? " and others" : "");
+}
+
+int ft_core_stack_lost(const struct ft_core *c, int64_t tid)
+{
+    for (size_t i = 0; i < c->nlost; i++)
+        if (c->lost_stacks[i] == tid)
+            return 1;
+    return 0;
+}
+
 int ft_core_open(struct ft_core *c, const char *path, const char *executable,
                  const char *search_root)
 {
@@ -243,6 +277,7 @@ int ft_core_open(struct ft_core *c, const char *path, const char *executable,
         return -1;
     }
     build_maps(c);
+    find_lost_stacks(c);
     return 0;
 }
 
@@ -256,6 +291,7 @@ void ft_core_close(struct ft_core *c)
     free(c->objs);
     free(c->file_obj);
     free(c->segs);
+    free(c->lost_stacks);
     ft_maps_free(&c->maps);
     for (size_t i = 0; i < c->nwarnings; i++)
         free(c->warnings[i]);

@@ -26,6 +26,8 @@ struct ft_core_object {              /* one file the process had mapped */
     size_t size;
     const unsigned char *build_id;   /* the core's (points into info.files); NULL unknown */
     size_t build_id_len;
+    const unsigned char *head;       /* the core's copy of the file's first bytes, or NULL */
+    size_t head_len;
     int is_exe;
 };
 
@@ -44,6 +46,8 @@ struct ft_core {
     struct ft_maps maps;             /* PT_LOAD segments and NT_FILE mappings */
     char **warnings;                 /* for the user, one line each */
     size_t nwarnings;
+    int32_t *lost_stacks;            /* threads whose C stack the core holds as zeros */
+    size_t nlost;
 };
 
 /* Opens core path. executable (may be NULL) names the executable's file
@@ -56,6 +60,9 @@ void ft_core_close(struct ft_core *c);
 
 /* Opens p as a reader of core c (c must outlive p). */
 int ft_core_proc(const struct ft_core *c, struct ft_proc *p);
+
+/* Whether the core lost thread tid's C stack (gdb wrote zeros for it). */
+int ft_core_stack_lost(const struct ft_core *c, int64_t tid);
 
 /* The local file to use for a path the process mapped, NULL if none. */
 const char *ft_core_local_path(const struct ft_core *c, const char *mapped_path);
