@@ -8,6 +8,7 @@
  */
 #include "core.h"
 
+#include "../util/bsearch.h"
 #include "../util/error.h"
 
 #include <elf.h>
@@ -246,16 +247,24 @@ const unsigned char *ft_core_bytes(const struct ft_core_info *c, uint64_t addr, 
     return NULL;
 }
 
+const unsigned char *ft_core_prefix(const struct ft_core_info *c, uint64_t addr, size_t max,
+                                    size_t *len)
+{
+    for (size_t i = 0; i < c->nloads; i++) {
+        const struct ft_core_load *l = &c->loads[i];
+        if (addr >= l->vaddr && addr - l->vaddr < l->filesz) {
+            size_t have = (size_t)(l->filesz - (addr - l->vaddr));
+            *len = have < max ? have : max;
+            return *len >= 64 ? c->data + l->offset + (addr - l->vaddr) : NULL;
+        }
+    }
+    return NULL;
+}
+
 const struct ft_core_file *ft_core_file_at(const struct ft_core_info *c, uint64_t addr)
 {
-    size_t lo = 0, hi = c->nfiles;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (addr < c->files[mid].start)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    size_t lo = ft_upper_bound(c->files, c->nfiles, sizeof *c->files,
+                               offsetof(struct ft_core_file, start), addr);
     /* files may overlap in a hostile core: look back a little */
     for (size_t k = lo; k > 0 && lo - k < 8; k--)
         if (addr >= c->files[k - 1].start && addr < c->files[k - 1].end)
@@ -309,12 +318,10 @@ static void file_build_ids(struct ft_core_info *c)
         /* The kernel dumps an ELF mapping's first page; gcore the whole
          * mapping. Take as much of the mapping as the core holds in one
          * piece, up to 64 KiB. */
-        size_t want = f->end - f->start < 65536 ? (size_t)(f->end - f->start) : 65536;
-        const unsigned char *img = NULL;
-        while (want >= 4096 && !(img = ft_core_bytes(c, f->start, want)))
-            want /= 2;
+        size_t want = f->end - f->start < 65536 ? (size_t)(f->end - f->start) : 65536, len;
+        const unsigned char *img = ft_core_prefix(c, f->start, want, &len);
         if (img)
-            f->build_id_len = build_id_in(img, want, f->build_id);
+            f->build_id_len = build_id_in(img, len, f->build_id);
     }
 }
 

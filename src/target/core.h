@@ -73,6 +73,10 @@ void ft_core_info_free(struct ft_core_info *c);
 /* The bytes of [addr, addr+len) as the core itself holds them (no file
  * fallback), or NULL. */
 const unsigned char *ft_core_bytes(const struct ft_core_info *c, uint64_t addr, size_t len);
+/* As many bytes from addr as the core holds in one piece, up to max (at
+ * least 64: an ELF header), in *len; NULL when it holds fewer. */
+const unsigned char *ft_core_prefix(const struct ft_core_info *c, uint64_t addr, size_t max,
+                                    size_t *len);
 /* The NT_FILE entry mapping addr, or NULL. */
 const struct ft_core_file *ft_core_file_at(const struct ft_core_info *c, uint64_t addr);
 

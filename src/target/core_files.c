@@ -215,11 +215,12 @@ static int add_objects(struct ft_core *c)
             c->objs[k].build_id = f->build_id;
             c->objs[k].build_id_len = f->build_id_len;
         }
-        const unsigned char *head = f->file_offset == 0 && f->end - f->start >= 4096
-                                  ? ft_core_bytes(in, f->start, 4096) : NULL;
+        size_t len;
+        const unsigned char *head = f->file_offset == 0 ? ft_core_prefix(in, f->start, 4096, &len)
+                                                        : NULL;
         if (head && !c->objs[k].head) {
             c->objs[k].head = head;
-            c->objs[k].head_len = 4096;
+            c->objs[k].head_len = len;
         }
         c->file_obj[i] = k;
     }
@@ -232,11 +233,18 @@ static int looks_like_code(const char *path)
     return strstr(b, ".so") != NULL || strncmp(b, "python", 6) == 0;
 }
 
-int ft_core_find_files(struct ft_core *c, const char *executable, const char *root)
+int ft_core_list_objects(struct ft_core *c)
 {
     if (add_objects(c) < 0)
         return -1;
     mark_exe(c);
+    return 0;
+}
+
+int ft_core_find_files(struct ft_core *c, const char *executable, const char *root)
+{
+    if (ft_core_list_objects(c) < 0)
+        return -1;
     if (executable && !regular_file(executable)) {
         ft_fail(FT_E_USAGE, "--executable %s: no such file", executable);
         return -1;

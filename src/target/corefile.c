@@ -281,6 +281,21 @@ int ft_core_open(struct ft_core *c, const char *path, const char *executable,
     return 0;
 }
 
+int ft_core_open_memory(struct ft_core *c, const unsigned char *data, size_t size)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    snprintf(c->path, sizeof c->path, "core image");
+    if (ft_core_parse(data, size, c->path, &c->info) < 0 || ft_core_list_objects(c) < 0 ||
+        build_image(c) < 0) {
+        ft_core_close(c);
+        return -1;
+    }
+    build_maps(c);
+    find_lost_stacks(c);
+    return 0;
+}
+
 void ft_core_close(struct ft_core *c)
 {
     for (size_t i = 0; i < c->nobjs; i++) {
@@ -297,7 +312,7 @@ void ft_core_close(struct ft_core *c)
         free(c->warnings[i]);
     free(c->warnings);
     ft_core_info_free(&c->info);
-    if (c->data)
+    if (c->data && c->fd >= 0)
         munmap((void *)c->data, c->size);
     if (c->fd >= 0)
         close(c->fd);

@@ -56,6 +56,9 @@ struct ft_core {
  * Returns 0, or -1 with ft_fail() set (FT_E_BADCORE, FT_E_SYSTEM). */
 int ft_core_open(struct ft_core *c, const char *path, const char *executable,
                  const char *search_root);
+/* A core already in memory (data must outlive c), without looking for
+ * any file: the core's own bytes only (for the fuzzer and tests). */
+int ft_core_open_memory(struct ft_core *c, const unsigned char *data, size_t size);
 void ft_core_close(struct ft_core *c);
 
 /* Opens p as a reader of core c (c must outlive p). */
@@ -67,7 +70,10 @@ int ft_core_stack_lost(const struct ft_core *c, int64_t tid);
 /* The local file to use for a path the process mapped, NULL if none. */
 const char *ft_core_local_path(const struct ft_core *c, const char *mapped_path);
 
-/* Finding files (core_files.c): fills objs, file_obj, exe and warnings. */
+/* Files (core_files.c): the distinct mapped files and which is the
+ * executable (objs, file_obj, exe), without looking for any of them. */
+int ft_core_list_objects(struct ft_core *c);
+/* The same, then each found here (local, bytes) or warned about. */
 int ft_core_find_files(struct ft_core *c, const char *executable, const char *search_root);
 /* Adds a warning line (printf-style). */
 __attribute__((format(printf, 2, 3)))

@@ -7,6 +7,7 @@
  */
 #include "process.h"
 
+#include "../util/bsearch.h"
 #include "../util/error.h"
 #include "corefile.h"
 #include "maps.h"
@@ -59,14 +60,8 @@ void ft_proc_open_image(struct ft_proc *p, const struct ft_image *image)
 static const struct ft_image_segment *image_segment(const struct ft_image *im, uint64_t addr)
 {
     if (im->sorted) {
-        size_t lo = 0, hi = im->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (addr < im->seg[mid].addr)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
+        size_t lo = ft_upper_bound(im->seg, im->n, sizeof *im->seg,
+                                   offsetof(struct ft_image_segment, addr), addr);
         if (lo && addr - im->seg[lo - 1].addr < im->seg[lo - 1].len)
             return &im->seg[lo - 1];
         return NULL;
