@@ -57,13 +57,17 @@ static int segments_311(struct ft_reader *r, const struct ft_thread *t, uint64_t
 {
     const struct ft_offsets *o = &r->layout->off;
     size_t first = 0;
+    size_t span = ft_iframe_span(o);
+    unsigned char b[FRAME_COPY];
+    if (span > sizeof b)
+        return disagree();
     for (size_t k = 0; k < t->nframes; k++) {
-        uint8_t entry;
         if (frame != t->frames[k].addr)
             return disagree();
-        if (ft_proc_read(r->proc, frame + o->iframe_is_entry, &entry, 1) < 0 ||
-            ft_read_u64(r->proc, frame + o->iframe_previous, &frame) < 0)
+        if (ft_proc_read(r->proc, frame, b, span) < 0)
             return -1;
+        uint8_t entry = ft_u8_in(b, span, o->iframe_is_entry);
+        frame = ft_u64_in(b, span, o->iframe_previous);
         if (entry || k + 1 == t->nframes) {
             uint64_t anchor = 0;
             for (int hops = 0; cframe && hops < 64 && !anchor; hops++) {
@@ -92,13 +96,15 @@ static int segments_shims(struct ft_reader *r, const struct ft_thread *t, uint64
 {
     const struct ft_offsets *o = &r->layout->off;
     const struct ft_consts *c = &r->layout->c;
-    size_t k = 0, first = 0;
+    size_t k = 0, first = 0, span = ft_iframe_span(o);
+    unsigned char b[FRAME_COPY];
+    if (span > sizeof b)
+        return disagree();
     for (size_t steps = 0; frame && steps < 2 * FT_MAX_DEPTH + 16; steps++) {
-        uint8_t owner;
-        uint64_t prev;
-        if (ft_proc_read(r->proc, frame + o->iframe_owner, &owner, 1) < 0 ||
-            ft_read_u64(r->proc, frame + o->iframe_previous, &prev) < 0)
+        if (ft_proc_read(r->proc, frame, b, span) < 0)
             return -1;
+        uint8_t owner = ft_u8_in(b, span, o->iframe_owner);
+        uint64_t prev = ft_u64_in(b, span, o->iframe_previous);
         if (owner >= c->first_shim_owner) {
             if (add(out, max, n, first, k - first, frame, FT_ANCHOR_CSTACK) < 0)
                 return -1;

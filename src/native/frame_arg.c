@@ -89,34 +89,84 @@ static int find_param(Dwarf_Die *fn, const char *param, Dwarf_Die *out)
     return -1;
 }
 
-int ft_frame_arg(struct ft_unwinder *u, struct ft_proc *p, const struct ft_native_stack *s,
-                 size_t i, const char *func, const char *param, uint64_t *value)
+#define ARG_CACHE 1024
+
+/* What the DWARF says at one pc: no location, or the location and the
+ * scope it belongs to (libdw's storage: valid while the modules are). */
+struct arg_entry {
+    uint64_t pc;                 /* 0: empty */
+    int found;
+    Dwarf_Die fn;
+    Dwarf_Addr rel;              /* pc - bias */
+    Dwarf_Op *ops;
+    size_t nops;
+};
+
+struct ft_frame_args {
+    struct ft_unwinder *u;
+    struct arg_entry slots[ARG_CACHE];
+};
+
+struct ft_frame_args *ft_frame_args_new(struct ft_unwinder *u)
 {
-    const struct ft_native_frame *f = &s->v[i];
-    Dwarf_Addr pc = f->activation ? f->pc : f->pc - 1, bias;
-    Dwfl_Module *mod = dwfl_addrmodule(ft_unwinder_dwfl(u), pc);
+    struct ft_frame_args *a = calloc(1, sizeof *a);
+    if (a)
+        a->u = u;
+    return a;
+}
+
+void ft_frame_args_free(struct ft_frame_args *a)
+{
+    free(a);
+}
+
+void ft_frame_args_reset(struct ft_frame_args *a)
+{
+    memset(a->slots, 0, sizeof a->slots);
+}
+
+static void lookup(struct ft_frame_args *a, Dwarf_Addr pc, const char *func, const char *param,
+                   struct arg_entry *e)
+{
+    Dwarf_Addr bias;
+    Dwfl_Module *mod = dwfl_addrmodule(ft_unwinder_dwfl(a->u), pc);
     Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, pc, &bias) : NULL;
     Dwarf_Die *scopes = NULL;
     int n = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : -1;
-    int rc = -1;
-    for (int k = 0; k < n && rc < 0; k++) {
+    for (int k = 0; k < n; k++) {
         int tag = dwarf_tag(&scopes[k]);
         const char *name = dwarf_diename(&scopes[k]);
         if ((tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) || !name ||
             strcmp(name, func) != 0)
             continue;
         Dwarf_Die par;
-        Dwarf_Attribute a;
-        Dwarf_Op *ops;
-        size_t nops;
+        Dwarf_Attribute at;
         if (find_param(&scopes[k], param, &par) == 0 &&
-            dwarf_attr_integrate(&par, DW_AT_location, &a) &&
-            dwarf_getlocation_addr(&a, pc - bias, &ops, &nops, 1) == 1)
-            rc = evaluate(&scopes[k], pc - bias, ops, nops, p, s, i, value);
+            dwarf_attr_integrate(&par, DW_AT_location, &at) &&
+            dwarf_getlocation_addr(&at, pc - bias, &e->ops, &e->nops, 1) == 1) {
+            e->found = 1;
+            e->fn = scopes[k];
+            e->rel = pc - bias;
+        }
         break;
     }
     free(scopes);
-    return rc;
+}
+
+int ft_frame_arg(struct ft_frame_args *a, struct ft_proc *p, const struct ft_native_stack *s,
+                 size_t i, const char *func, const char *param, uint64_t *value)
+{
+    const struct ft_native_frame *f = &s->v[i];
+    Dwarf_Addr pc = f->activation ? f->pc : f->pc - 1;
+    struct arg_entry *e = &a->slots[(pc * 0x9E3779B97F4A7C15ull) >> 54 & (ARG_CACHE - 1)];
+    if (e->pc != pc + 1) {
+        memset(e, 0, sizeof *e);
+        lookup(a, pc, func, param, e);
+        e->pc = pc + 1;
+    }
+    if (!e->found)
+        return -1;
+    return evaluate(&e->fn, e->rel, e->ops, e->nops, p, s, i, value);
 }
 
 #define RANGE_MAX 65536 /* stack bytes of one frame looked at */

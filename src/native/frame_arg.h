@@ -22,9 +22,19 @@
 
 struct ft_proc;
 
+/* The DWARF lookups behind ft_frame_arg, cached per pc for the life of
+ * the unwinder's modules (a lookup walks a compile unit's DIEs; a stack
+ * at depth 50 asks for the same few pcs on every sample). */
+struct ft_frame_args;
+struct ft_frame_args *ft_frame_args_new(struct ft_unwinder *u);
+void ft_frame_args_free(struct ft_frame_args *a);
+/* Forgets every answer (the unwinder re-reported its modules). */
+void ft_frame_args_reset(struct ft_frame_args *a);
+
 /* The value of parameter param of the function (or inlined function)
- * named func around frame i of s. 0 with *value set, -1 unknown. */
-int ft_frame_arg(struct ft_unwinder *u, struct ft_proc *p, const struct ft_native_stack *s,
+ * named func around frame i of s (func and param are the same on every
+ * call with a given cache). 0 with *value set, -1 unknown. */
+int ft_frame_arg(struct ft_frame_args *a, struct ft_proc *p, const struct ft_native_stack *s,
                  size_t i, const char *func, const char *param, uint64_t *value);
 
 /* Without DWARF for it: which of the values in want[] the frame keeps

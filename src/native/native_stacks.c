@@ -20,6 +20,7 @@
 struct ft_native {
     struct ft_unwinder *u;
     struct ft_symbolizer *sym;
+    struct ft_frame_args *args;
     double unwind_us;
 };
 
@@ -32,7 +33,8 @@ struct ft_native *ft_native_open(struct ft_session *s, const struct ft_core *cor
     }
     n->u = core ? ft_unwinder_open_core(core) : ft_unwinder_open_pid(s->proc.pid);
     n->sym = n->u ? ft_symbolizer_new(n->u) : NULL;
-    if (!n->sym) {
+    n->args = n->u ? ft_frame_args_new(n->u) : NULL;
+    if (!n->sym || !n->args) {
         if (n->u)
             ft_fail(FT_E_SYSTEM, "out of memory");
         ft_native_close(n);
@@ -46,6 +48,7 @@ void ft_native_close(struct ft_native *n)
     if (!n)
         return;
     ft_symbolizer_free(n->sym);
+    ft_frame_args_free(n->args);
     ft_unwinder_close(n->u);
     free(n);
 }
@@ -125,7 +128,7 @@ static void merge_thread(struct ft_native *n, struct ft_session *s, const struct
         int nheld;
         if (!frame_args || !info[k].is_eval)
             continue;
-        if (ft_frame_arg(n->u, &s->proc, &nt->stack, k, "_PyEval_EvalFrameDefault", "f",
+        if (ft_frame_arg(n->args, &s->proc, &nt->stack, k, "_PyEval_EvalFrameDefault", "f",
                          &info[k].arg) == 0) {
             info[k].have_arg = 1;
         } else if (addrs && (nheld = ft_frame_holds(&s->proc, &nt->stack, k, addrs,
@@ -167,6 +170,7 @@ int ft_native_collect(struct ft_native *n, struct ft_session *s, const struct ft
     if (unwind_all(n, s, snap, out) && ft_unwinder_refresh(n->u) == 0) {
         /* a library loaded since the modules were last reported */
         ft_symbolizer_reset(n->sym);
+        ft_frame_args_reset(n->args);
         unwind_all(n, s, snap, out);
     }
     ft_error_clear();

@@ -1,0 +1,53 @@
+#!/bin/sh
+# native_cost.sh - runs build/bench/native_cost on every interpreter found,
+# on a thread parked at Python depth 50 (bench/targets/deep.py), ROUNDS
+# times interleaved; prints a markdown table of the medians.
+#
+#   make bench-native          (ROUNDS=3 ITERATIONS=200 by default)
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+ITERATIONS=${ITERATIONS:-200}
+pyroot=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+pythons=""
+for m in 3.8 3.9 3.10 3.11 3.12 3.13; do
+    p=$(ls -d "$pyroot"/versions/$m.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$p" ] && pythons="$pythons $p"
+done
+for p in /usr/bin/python3.11 /opt/pythons/bin/python3.14 /opt/pythons/bin/python3.15; do
+    [ -x "$p" ] && pythons="$pythons $p"
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; kill $(cat "$tmp"/pids 2>/dev/null) 2>/dev/null || true' EXIT
+
+for round in $(seq "$ROUNDS"); do
+    i=0
+    for py in $pythons; do
+        i=$((i + 1))
+        fifo=$tmp/fifo.$i
+        rm -f "$fifo"; mkfifo "$fifo"
+        "$py" bench/targets/deep.py 50 park >"$fifo" &
+        pid=$!
+        echo $pid >>"$tmp/pids"
+        read -r _ <"$fifo"
+        build/bench/native_cost "$pid" "$ITERATIONS" >>"$tmp/r.$i"
+        kill "$pid"; wait "$pid" 2>/dev/null || true
+    done
+done
+
+echo "| interpreter | Python frames | native frames | session ms | first collect ms | first unwind µs | warm collect µs | warm unwind µs | µs per native frame |"
+echo "|---|---|---|---|---|---|---|---|---|"
+i=0
+for py in $pythons; do
+    i=$((i + 1))
+    /usr/bin/python3 - "$py" "$tmp/r.$i" <<'PY'
+import statistics, sys
+rows = [dict(kv.split("=") for kv in line.split()) for line in open(sys.argv[2])]
+med = lambda k: statistics.median(float(r[k]) for r in rows)
+print("| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %.0f | %.2f |" % (
+    sys.argv[1], rows[0]["python_frames"], rows[0]["native_frames"], med("setup_ms"),
+    med("first_collect_ms"), med("first_unwind_us_per_thread"),
+    med("warm_collect_us_per_thread"), med("warm_unwind_us_per_thread"),
+    med("warm_unwind_us_per_frame")))
+PY
+done
