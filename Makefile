@@ -163,9 +163,11 @@ build/bench/clock_cost: bench/clock_cost.c
 	$(CC) $(WARN) -O2 -o $@ $<
 
 # What dump --native costs per thread at depth 50: the libdwfl session, the
-# first (cold) collect and warm ones (bench/RESULTS.md).
-bench-native: build/bench/native_cost
+# first (cold) collect and warm ones; then record --native samples/s against
+# record (bench/RESULTS.md).
+bench-native: build/frametap build/bench/native_cost
 	bench/native_cost.sh
+	bench/record_native.sh
 
 build/bench/native_cost: bench/native_cost.c $(filter-out build/obj/cli/%,$(OBJ))
 	@mkdir -p $(dir $@)

@@ -132,3 +132,32 @@ def test_native_equals_python_only(python):
 def test_native_usage_errors():
     rc, out, err = run_frametap(FT, "dump", "--native", "--nonblocking", "1")
     assert rc == 2 and "--nonblocking" in err and len(err.splitlines()) == 1
+
+
+def test_record_native(python, tmp_path):
+    """record --native: every sample merged; between a Python frame and the
+    Python code it reaches through C, the C frames (collapsed output)."""
+    out = tmp_path / "p.txt"
+    with start(python) as target:
+        settled(FT, target.pid)
+        rc, _, err = run_frametap(FT, "record", "--native", "--mode", "wall", "-r", "100", "-d",
+                                  "1", "-o", out, target.pid, timeout=120)
+    assert rc == 0, err
+    assert "without their C frames" not in err and "paused per sample" in err, err
+    stacks = [ln.rsplit(" ", 1)[0].split(";") for ln in out.read_text().splitlines()]
+    assert stacks
+    for outer, inner in (("sort_caller", "sort_key"), ("reduce_caller", "reduce_step"),
+                         ("ctypes_caller", "compare")):
+        seen = 0
+        for st in stacks:
+            names = [f.split(" (")[0].rsplit(".", 1)[-1] for f in st]
+            if outer in names and inner in names:
+                between = st[names.index(outer) + 1:names.index(inner)]
+                assert between and not any(CHAINS in f for f in between), st
+                seen += 1
+        assert seen, (outer, stacks)
+
+
+def test_record_native_usage():
+    rc, out, err = run_frametap(FT, "record", "--native", "--nonblocking", "1")
+    assert rc == 2 and "--nonblocking" in err and len(err.splitlines()) == 1

@@ -65,32 +65,52 @@ static double now_us(void)
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* One thread's native stack; 1 when a pc lies in no module the session
+ * knows (a library mapped since), 0 otherwise (errors in nt->error). */
+static int unwind_one(struct ft_native *n, struct ft_session *s, const struct ft_thread *t,
+                      struct ft_native_thread *nt)
+{
+    int want_regs = s->rt.layout.off.pyframe_back != FT_ABSENT; /* 3.8-3.10: frame arguments */
+    nt->error[0] = '\0';
+    if (t->native_id <= 0) {
+        snprintf(nt->error, sizeof nt->error, "no OS thread id for this thread");
+        return 0;
+    }
+    ft_error_clear();
+    if (ft_unwind_thread(n->u, (pid_t)t->native_id, want_regs, &nt->stack) < 0) {
+        snprintf(nt->error, sizeof nt->error, "%s", ft_error_message());
+        ft_error_clear();
+        return 0;
+    }
+    Dwfl *dwfl = ft_unwinder_dwfl(n->u);
+    for (size_t k = 0; k < nt->stack.n; k++)
+        if (!dwfl_addrmodule(dwfl, nt->stack.v[k].pc))
+            return 1;
+    return 0;
+}
+
 static int unwind_all(struct ft_native *n, struct ft_session *s, const struct ft_snapshot *snap,
                       struct ft_native_set *out)
 {
-    int want_regs = s->rt.layout.off.pyframe_back != FT_ABSENT; /* 3.8-3.10: frame arguments */
     int stray = 0;
     double t0 = now_us();
-    for (size_t i = 0; i < snap->nthreads; i++) {
-        const struct ft_thread *t = &snap->threads[i];
-        struct ft_native_thread *nt = &out->t[i];
-        nt->error[0] = '\0';
-        if (t->native_id <= 0) {
-            snprintf(nt->error, sizeof nt->error, "no OS thread id for this thread");
-            continue;
-        }
-        ft_error_clear();
-        if (ft_unwind_thread(n->u, (pid_t)t->native_id, want_regs, &nt->stack) < 0) {
-            snprintf(nt->error, sizeof nt->error, "%s", ft_error_message());
-            ft_error_clear();
-            continue;
-        }
-        Dwfl *dwfl = ft_unwinder_dwfl(n->u);
-        for (size_t k = 0; k < nt->stack.n && !stray; k++)
-            stray = dwfl_addrmodule(dwfl, nt->stack.v[k].pc) == NULL;
-    }
+    for (size_t i = 0; i < snap->nthreads; i++)
+        stray |= unwind_one(n, s, &snap->threads[i], &out->t[i]);
     n->unwind_us = now_us() - t0;
     return stray;
+}
+
+/* The target mapped a library since its modules were reported: report
+ * them again (0), forgetting what was learnt by address. */
+static int refresh(struct ft_native *n)
+{
+    if (ft_unwinder_refresh(n->u) < 0) {
+        ft_error_clear();
+        return -1;
+    }
+    ft_symbolizer_reset(n->sym);
+    ft_frame_args_reset(n->args);
+    return 0;
 }
 
 static int is_interp(const char *module, const struct ft_session *s)
@@ -167,12 +187,8 @@ int ft_native_collect(struct ft_native *n, struct ft_session *s, const struct ft
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
     }
-    if (unwind_all(n, s, snap, out) && ft_unwinder_refresh(n->u) == 0) {
-        /* a library loaded since the modules were last reported */
-        ft_symbolizer_reset(n->sym);
-        ft_frame_args_reset(n->args);
+    if (unwind_all(n, s, snap, out) && refresh(n) == 0)
         unwind_all(n, s, snap, out);
-    }
     ft_error_clear();
     for (size_t i = 0; i < snap->nthreads; i++)
         if (!out->t[i].error[0])
@@ -180,14 +196,43 @@ int ft_native_collect(struct ft_native *n, struct ft_session *s, const struct ft
     return 0;
 }
 
+int ft_native_thread(struct ft_native *n, struct ft_session *s, const struct ft_thread *t,
+                     struct ft_native_thread *out)
+{
+    /* the strings of earlier calls were copied by the caller: a full
+     * symbol cache can start afresh */
+    if (ft_symbolizer_full(n->sym))
+        ft_symbolizer_reset(n->sym);
+    double t0 = now_us();
+    if (unwind_one(n, s, t, out) && refresh(n) == 0)
+        unwind_one(n, s, t, out);
+    n->unwind_us = now_us() - t0;
+    if (!out->error[0])
+        merge_thread(n, s, t, out);
+    return 0;
+}
+
+void ft_native_thread_free(struct ft_native_thread *nt)
+{
+    ft_native_stack_free(&nt->stack);
+    free(nt->syms);
+    free(nt->in_interp);
+    ft_merged_free(&nt->merged);
+    nt->syms = NULL;
+    nt->in_interp = NULL;
+}
+
+int ft_native_item_hidden(const struct ft_native_thread *nt, const struct ft_mitem *it)
+{
+    if (it->kind != FT_MITEM_NATIVE || !nt->merged.merged || !nt->in_interp[it->index])
+        return 0;
+    return it->runs_python || ft_is_plumbing_symbol(nt->syms[it->index].name);
+}
+
 void ft_native_set_free(struct ft_native_set *set)
 {
-    for (size_t i = 0; i < set->n; i++) {
-        ft_native_stack_free(&set->t[i].stack);
-        free(set->t[i].syms);
-        free(set->t[i].in_interp);
-        ft_merged_free(&set->t[i].merged);
-    }
+    for (size_t i = 0; i < set->n; i++)
+        ft_native_thread_free(&set->t[i]);
     free(set->t);
     set->t = NULL;
     set->n = 0;

@@ -43,6 +43,19 @@ int ft_native_collect(struct ft_native *n, struct ft_session *s, const struct ft
                       struct ft_native_set *out);
 void ft_native_set_free(struct ft_native_set *set);
 
+/* The same for one thread t (stopped by the caller) into out (zeroed
+ * first by the caller; free with ft_native_thread_free): what a sampler
+ * calls per sample. Strings of earlier calls may be freed by it. */
+int ft_native_thread(struct ft_native *n, struct ft_session *s, const struct ft_thread *t,
+                     struct ft_native_thread *out);
+void ft_native_thread_free(struct ft_native_thread *nt);
+
+/* Whether an item of a merged stack is the interpreter's own call
+ * plumbing, which text and profiles leave out: an eval-loop frame (its
+ * Python frames stand for it) or a _Py*, PyEval_*, *vectorcall* frame of
+ * the interpreter's binary. Only in a merged stack. */
+int ft_native_item_hidden(const struct ft_native_thread *nt, const struct ft_mitem *it);
+
 /* Timings of the last collect, for benchmarks: unwinding only (µs). */
 double ft_native_last_unwind_us(const struct ft_native *n);
 

@@ -50,6 +50,11 @@ static void drop_strings(struct ft_symbolizer *s)
     s->nstrings = 0;
 }
 
+int ft_symbolizer_full(const struct ft_symbolizer *s)
+{
+    return s->used >= CACHE_SLOTS / 2;
+}
+
 void ft_symbolizer_reset(struct ft_symbolizer *s)
 {
     memset(s->slots, 0, CACHE_SLOTS * sizeof *s->slots);
@@ -166,7 +171,7 @@ int ft_symbolize(struct ft_symbolizer *s, uint64_t pc, int activation, struct ft
             break;
     }
     lookup(s, adj, out);
-    if (s->used >= CACHE_SLOTS / 2) /* full: answers are still right, just not kept */
+    if (ft_symbolizer_full(s)) /* answers are still right, just not kept */
         return 0;
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
         struct entry *e = &s->slots[(h + probe) & (CACHE_SLOTS - 1)];

@@ -31,6 +31,8 @@ struct ft_symbolizer;
 
 struct ft_symbolizer *ft_symbolizer_new(struct ft_unwinder *u);
 void ft_symbolizer_free(struct ft_symbolizer *s);
+/* Whether the cache is full (answers are then no longer kept). */
+int ft_symbolizer_full(const struct ft_symbolizer *s);
 /* Forgets every cached answer (the modules changed). */
 void ft_symbolizer_reset(struct ft_symbolizer *s);
 

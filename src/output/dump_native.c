@@ -23,13 +23,6 @@ static const char *base_of(const char *p)
     return s ? s + 1 : p;
 }
 
-static int hidden_in_text(const struct ft_native_thread *nt, const struct ft_mitem *it)
-{
-    if (it->kind != FT_MITEM_NATIVE || !nt->merged.merged || !nt->in_interp[it->index])
-        return 0;
-    return it->runs_python || ft_is_plumbing_symbol(nt->syms[it->index].name);
-}
-
 static void native_text(struct strbuf *out, const struct ft_native_thread *nt, size_t i)
 {
     const struct ft_native_sym *s = &nt->syms[i];
@@ -73,7 +66,7 @@ void ft_dump_text_native(struct strbuf *out, const struct ft_thread *t,
     }
     for (size_t k = 0; k < nt->merged.n; k++) {
         const struct ft_mitem *it = &nt->merged.v[k];
-        if (hidden_in_text(nt, it))
+        if (ft_native_item_hidden(nt, it))
             continue;
         if (it->kind == FT_MITEM_PYTHON) {
             python_frame(out, &t->frames[it->index]);
@@ -122,7 +115,7 @@ static void native_json(struct strbuf *out, const struct ft_native_thread *nt,
         sb_puts(out, ",\"line\":null");
     sb_printf(out, ",\"interpreter\":%s,\"runs_python\":%s,\"plumbing\":%s}",
               nt->in_interp[it->index] ? "true" : "false", it->runs_python ? "true" : "false",
-              hidden_in_text(nt, it) ? "true" : "false");
+              ft_native_item_hidden(nt, it) ? "true" : "false");
 }
 
 void ft_dump_json_native(struct strbuf *out, const struct ft_native_thread *nt)
