@@ -20,6 +20,7 @@ for round in $(seq "$ROUNDS"); do
         pid=$!
         echo $pid >>"$tmp/pids"
         read -r _ <"$fifo"
+        sleep 0.3 # READY is printed just before the thread parks
         build/bench/native_cost "$pid" "$ITERATIONS" >>"$tmp/r.$i"
         kill "$pid"; wait "$pid" 2>/dev/null || true
     done

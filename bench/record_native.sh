@@ -22,6 +22,7 @@ for round in $(seq "$ROUNDS"); do
         pid=$!
         echo $pid >>"$tmp/pids"
         read -r _ <"$fifo"
+        sleep 0.3 # READY is printed just before the thread parks
         for how in plain blocking native; do
             extra=""
             [ $how = blocking ] && extra=--blocking

@@ -161,3 +161,36 @@ def test_record_native(python, tmp_path):
 def test_record_native_usage():
     rc, out, err = run_frametap(FT, "record", "--native", "--nonblocking", "1")
     assert rc == 2 and "--nonblocking" in err and len(err.splitlines()) == 1
+
+
+def test_record_native_library_loaded_later(python, tmp_path):
+    """A library mapped after record --native began (sqlite3 imported, then
+    calling back into Python from sqlite3_step): the session reports the
+    target's modules again and the samples hold its C frames."""
+    import subprocess
+    import time
+    script = os.path.join(os.path.dirname(CHAINS), "late_library.py")
+    out = tmp_path / "p.txt"
+    target = subprocess.Popen([python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert target.stdout.readline().startswith("READY")
+        rec = subprocess.Popen([FT, "record", "--native", "--mode", "wall", "-r", "50", "-d", "4",
+                                "-o", str(out), str(target.pid)], stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # sampling with the modules of before
+        target.stdin.write("go\n")
+        target.stdin.flush()
+        assert target.stdout.readline().startswith("LOADED")
+        err = rec.communicate(timeout=60)[1]
+    finally:
+        target.kill()
+        target.wait()
+    assert rec.returncode == 0, err
+    assert "without their C frames" not in err, err
+    stacks = [ln.rsplit(" ", 1)[0].split(";") for ln in out.read_text().splitlines()]
+    late = [st for st in stacks if any(f.startswith("in_sql ") for f in st)]
+    assert late, stacks
+    for st in late:
+        names = [f.split(" (")[0].rsplit(".", 1)[-1] for f in st]
+        between = st[names.index("main") + 1:names.index("in_sql")]
+        assert any("sqlite" in f for f in between), st
