@@ -101,6 +101,17 @@ def test_kernel_core_same_as_live(python, kernel_cores):
     rc, text, err = run_frametap(FT, "dump", "--core", core)
     assert rc == 0 and text.startswith("Core file %s: Process %d: " % (core, target.pid))
     assert "killed by signal 6 (SIGABRT)" in text.splitlines()[0]
+    # _PyRuntime found in the core's image each way discovery knows
+    sections = subprocess.run(["readelf", "-S", "-W", d["binary"]], capture_output=True,
+                              text=True).stdout
+    for how in ("symbol", "section", "scan"):
+        rc, by, err = core_of(FT, core, "--runtime-discovery", how)
+        if how == "section" and ".PyRuntime" not in sections:
+            assert rc == 5 and "no _PyRuntime" in err
+            continue
+        assert rc == 0, (how, err)
+        assert by["runtime_found_by"] == how and by["runtime_address"] == d["runtime_address"]
+        assert python_frames(by) == python_frames(live)
 
 
 def relocated_target(python, tmp_path):

@@ -156,7 +156,7 @@ static int build_image(struct ft_core *c)
     free(core.v);
     normalize(&all);
     c->segs = all.v;
-    c->image = (struct ft_image){all.v, all.n, 1};
+    c->image = (struct ft_image){all.v, all.n}; /* sorted: ft_proc knows it from ->core */
     return 0;
 }
 

@@ -56,10 +56,12 @@ void ft_proc_open_image(struct ft_proc *p, const struct ft_image *image)
     snprintf(p->comm, sizeof p->comm, "image");
 }
 
-/* The segment holding addr: binary search when sorted, else a scan. */
-static const struct ft_image_segment *image_segment(const struct ft_image *im, uint64_t addr)
+/* The segment holding addr: binary search in a core's sorted image, a
+ * scan in others (small: tests and fuzzers). */
+static const struct ft_image_segment *image_segment(const struct ft_image *im, int sorted,
+                                                    uint64_t addr)
 {
-    if (im->sorted) {
+    if (sorted) {
         size_t lo = ft_upper_bound(im->seg, im->n, sizeof *im->seg,
                                    offsetof(struct ft_image_segment, addr), addr);
         if (lo && addr - im->seg[lo - 1].addr < im->seg[lo - 1].len)
@@ -81,7 +83,7 @@ static int read_image(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
     uint64_t at = addr;
     size_t left = len;
     while (left) {
-        const struct ft_image_segment *s = image_segment(p->image, at);
+        const struct ft_image_segment *s = image_segment(p->image, p->core != NULL, at);
         if (!s) {
             ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not in the %s",
                     (unsigned long long)addr, len, p->core ? "core file" : "image");

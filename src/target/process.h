@@ -41,7 +41,6 @@ struct ft_image_segment {
 struct ft_image {
     const struct ft_image_segment *seg;
     size_t n;
-    int sorted;                  /* seg sorted by addr, not overlapping: binary search */
 };
 
 struct ft_core;
@@ -49,7 +48,8 @@ struct ft_core;
 struct ft_proc {
     pid_t pid;                   /* 0 for an image */
     const struct ft_image *image;
-    const struct ft_core *core;  /* the core file an image comes from, or NULL */
+    const struct ft_core *core;  /* the core file an image comes from (its segments are
+                                    sorted by address, not overlapping), or NULL */
     int mem_fd;              /* /proc/PID/mem fallback, -1 until needed */
     int use_mem_file;        /* process_vm_readv unavailable             */
     uint64_t syscalls;       /* remote read syscalls so far              */
