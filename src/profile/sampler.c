@@ -312,7 +312,7 @@ static int64_t memo_lookup(const struct ft_sampler *s, const struct ft_sampled_t
 {
     if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo ||
         t->memo_decodes != s->session->reader.misses ||
-        memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0)
+        (th->nframes && memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0))
         return -1;
     return t->memo_stack;
 }
@@ -329,7 +329,8 @@ static void memo_store(const struct ft_sampler *s, struct ft_sampled_thread *t,
         t->memo = m;
         t->memo_cap = th->nframes;
     }
-    memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
+    if (th->nframes) /* an empty stack has no frames array to copy from */
+        memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
     t->memo_n = th->nframes;
     t->memo_gc = gc;
     t->memo_decodes = s->session->reader.misses;
