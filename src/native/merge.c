@@ -64,6 +64,12 @@ static int by_order(const struct ft_merge_native *info, const struct ft_segment 
                     struct plan *p, size_t j0, size_t j1, long lo, long hi)
 {
     size_t want = j1 - j0, have = 0;
+    /* a run whose entry frame's address is known but in none of these
+     * frames is run by another stack (another thread's, when a thread
+     * state moved between threads): the order must not claim it */
+    for (size_t j = j0; j < j1; j++)
+        if (seg[j].kind == FT_ANCHOR_CSTACK)
+            return -1;
     for (long i = lo + 1; i < hi; i++)
         have += info[i].is_eval && !p->claimed[i];
     size_t skip = 0;

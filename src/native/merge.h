@@ -11,9 +11,10 @@
  *     frames makes one range cover others: it must not claim a run);
  *   - by argument: the eval function's frame argument, read from DWARF
  *     (3.8-3.10), is the run's frame object;
- *   - by order: runs left over take, innermost first, the eval-loop
- *     frames (by name) left over between the placed ones, only when the
- *     counts agree (one extra innermost eval frame is allowed: the loop
+ *   - by order: runs left over whose anchor is unknown (not a C-stack
+ *     address that is simply elsewhere) take, innermost first, the
+ *     eval-loop frames (by name) left over between the placed ones, only
+ *     when the counts agree (one extra innermost eval frame is allowed: the loop
  *     was entered, its first frame not yet pushed) and, where the frame
  *     objects an activation keeps are known, the one given is among them.
  * A run that cannot be placed makes the thread "not merged": both stacks

@@ -143,6 +143,27 @@ static void test_out_of_order(void)
     ft_merged_free(&m);
 }
 
+/* A run whose entry frame lies on another thread's stack (a thread state
+ * that moved between OS threads): an eval frame here by name must not
+ * take it. */
+static void test_anchor_elsewhere(void)
+{
+    struct ft_native_stack s = stack_of(4);
+    info[2].is_eval = 1;
+    struct ft_segment seg[] = {{0, 2, 0x7000000, FT_ANCHOR_CSTACK}};
+    struct ft_merged m;
+    ft_merge(&s, info, seg, 1, 2, &m);
+    CHECK(!m.merged);
+    CHECK_ORDER(&m, "N0 N1 N2 N3 | P0 P1");
+    ft_merged_free(&m);
+    /* an unknown anchor (3.12+ chain without its entry frame) may go by order */
+    seg[0].kind = FT_ANCHOR_NONE;
+    ft_merge(&s, info, seg, 1, 2, &m);
+    CHECK_ORDER(&m, "N0 N1 P0 P1 N2* N3");
+    CHECK_EQ_INT(m.by_order, 1);
+    ft_merged_free(&m);
+}
+
 /* 3.8-3.10: one frame object per activation, found in what it keeps; a
  * held set that disagrees with the order refuses the order. */
 static void test_frame_arguments(void)
@@ -189,6 +210,7 @@ int main(void)
     test_foreign_frame();
     test_unwind_ends_early();
     test_out_of_order();
+    test_anchor_elsewhere();
     test_frame_arguments();
     test_names();
     return check_report("merge");
