@@ -194,3 +194,25 @@ def test_record_native_library_loaded_later(python, tmp_path):
         names = [f.split(" (")[0].rsplit(".", 1)[-1] for f in st]
         between = st[names.index("main") + 1:names.index("in_sql")]
         assert any("sqlite" in f for f in between), st
+
+
+def test_native_known_stacks(python, minor):
+    """The known-stacks program (1000-deep recursion, exec'd code, a
+    coroutine chain, non-ASCII names): every run of Python frames anchored."""
+    import time
+    from stacks import KNOWN, Target, classify, dump_json, expected_known_stacks, own_frames
+    want = expected_known_stacks(minor)
+    with Target(python, KNOWN) as target:
+        deadline = time.time() + 20
+        while True:
+            d = dump_json(FT, target.pid, "--native")
+            got = {classify(own_frames(t)): own_frames(t) for t in d["threads"]}
+            if all(got.get(k) == v for k, v in want.items()) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+    assert all(got.get(k) == v for k, v in want.items())
+    for t in d["threads"]:
+        nat = t["native"]
+        assert nat["merged"] and nat["note"] is None and nat["error"] is None, nat
+        assert nat["placed"]["order"] == 0 and nat["placed"]["after_end"] == 0, nat["placed"]
+        assert [x[1] for x in tokens(t) if x[0] == "py"] == list(range(len(t["frames"])))
