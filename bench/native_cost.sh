@@ -10,21 +10,10 @@ ROUNDS=${ROUNDS:-3}
 ITERATIONS=${ITERATIONS:-200}
 . bench/pythons.sh
 
-for round in $(seq "$ROUNDS"); do
-    i=0
-    for py in $pythons; do
-        i=$((i + 1))
-        fifo=$tmp/fifo.$i
-        rm -f "$fifo"; mkfifo "$fifo"
-        "$py" bench/targets/deep.py 50 park >"$fifo" &
-        pid=$!
-        echo $pid >>"$tmp/pids"
-        read -r _ <"$fifo"
-        sleep 0.3 # READY is printed just before the thread parks
-        build/bench/native_cost "$pid" "$ITERATIONS" >>"$tmp/r.$i"
-        kill "$pid"; wait "$pid" 2>/dev/null || true
-    done
-done
+measure() {
+    build/bench/native_cost "$pid" "$ITERATIONS" >>"$tmp/r.$i"
+}
+each_parked 50 measure
 
 echo "| interpreter | Python frames | native frames | session ms | first collect ms | first unwind µs | warm collect µs | warm unwind µs | µs per native frame |"
 echo "|---|---|---|---|---|---|---|---|---|"

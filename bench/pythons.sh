@@ -13,3 +13,28 @@ for p in /usr/bin/python3.11 /opt/pythons/bin/python3.14 /opt/pythons/bin/python
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(cat "$tmp"/pids 2>/dev/null) 2>/dev/null || true' EXIT
+
+# each_parked DEPTH COMMAND: ROUNDS times, for each interpreter in turn
+# (the i-th in $i, its path in $py), runs COMMAND with $pid a target
+# parked at DEPTH Python frames (bench/targets/deep.py), then ends it.
+each_parked() {
+    for round in $(seq "$ROUNDS"); do
+        i=0
+        for py in $pythons; do
+            i=$((i + 1))
+            start_parked "$py" "$1"
+            "$2"
+            kill "$pid"; wait "$pid" 2>/dev/null || true
+        done
+    done
+}
+
+start_parked() {
+    fifo=$tmp/fifo.parked
+    rm -f "$fifo"; mkfifo "$fifo"
+    "$1" bench/targets/deep.py "$2" park >"$fifo" &
+    pid=$!
+    echo $pid >>"$tmp/pids"
+    read -r _ <"$fifo"
+    sleep 0.3 # READY is printed just before the thread parks
+}

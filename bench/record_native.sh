@@ -12,30 +12,19 @@ RATE=${RATE:-5000}
 SECONDS_=${SECONDS:-3}
 . bench/pythons.sh
 
-for round in $(seq "$ROUNDS"); do
-    i=0
-    for py in $pythons; do
-        i=$((i + 1))
-        fifo=$tmp/fifo.$i
-        rm -f "$fifo"; mkfifo "$fifo"
-        "$py" bench/targets/deep.py 50 park >"$fifo" &
-        pid=$!
-        echo $pid >>"$tmp/pids"
-        read -r _ <"$fifo"
-        sleep 0.3 # READY is printed just before the thread parks
-        for how in plain blocking native; do
-            extra=""
-            [ $how = blocking ] && extra=--blocking
-            [ $how = native ] && extra=--native
-            /usr/bin/time -f "cpu=%U+%S" build/frametap record $extra --mode wall -r "$RATE" \
-                -d "$SECONDS_" -o "$tmp/out.txt" "$pid" 2>"$tmp/err"
-            samples=$(sed -n 's/.* \([0-9]*\) samples (.*/\1/p' "$tmp/err" | head -1)
-            cpu=$(sed -n 's/^cpu=//p' "$tmp/err")
-            echo "$how $samples $cpu" >>"$tmp/r.$i"
-        done
-        kill "$pid"; wait "$pid" 2>/dev/null || true
+measure() {
+    for how in plain blocking native; do
+        extra=""
+        [ $how = blocking ] && extra=--blocking
+        [ $how = native ] && extra=--native
+        /usr/bin/time -f "cpu=%U+%S" build/frametap record $extra --mode wall -r "$RATE" \
+            -d "$SECONDS_" -o "$tmp/out.txt" "$pid" 2>"$tmp/err"
+        samples=$(sed -n 's/.* \([0-9]*\) samples (.*/\1/p' "$tmp/err" | head -1)
+        cpu=$(sed -n 's/^cpu=//p' "$tmp/err")
+        echo "$how $samples $cpu" >>"$tmp/r.$i"
     done
-done
+}
+each_parked 50 measure
 
 echo "| interpreter | record samples/s | record --blocking samples/s | record --native samples/s | CPU µs per sample (record / --blocking / --native) |"
 echo "|---|---|---|---|---|"
