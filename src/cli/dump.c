@@ -10,7 +10,9 @@
 #include "../cpython/locals.h"
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
+#include "../native/native_stacks.h"
 #include "../output/dump_format.h"
+#include "../target/corefile.h"
 #include "../target/pause.h"
 #include "../target/procfs.h"
 #include "../util/error.h"
@@ -24,7 +26,10 @@
 static void dump_help(FILE *f)
 {
     fprintf(f,
-        "usage: frametap dump [--json] [--locals] [--nonblocking] [--runtime-discovery HOW] PID\n\n"
+        "usage: frametap dump [--json] [--locals] [--native] [--nonblocking]\n"
+        "                     [--runtime-discovery HOW] PID\n"
+        "       frametap dump [--json] [--locals] [--native] --core CORE\n"
+        "                     [--executable PATH] [--lib-search-root DIR]\n\n"
         "Prints every thread's Python stack in process PID, innermost frame first,\n"
         "with its OS thread id and name, whether it holds the GIL and whether it is\n"
         "on a CPU now. Reads the process from outside; never writes to it.\n\n"
@@ -38,6 +43,17 @@ static void dump_help(FILE *f)
         "                         like repr(), other objects as <Type at 0xADDR>\n"
         "  --locals-width N       characters per value (default 200; containers show 16\n"
         "                         items and 4 levels, 64 KiB read per value)\n"
+        "  --native               C frames too, merged with the Python frames in one stack\n"
+        "                         (names from symbol tables; file:line where debug info\n"
+        "                         exists; text leaves out the interpreter's own call\n"
+        "                         plumbing, --json keeps every frame). Needs the pause:\n"
+        "                         not with --nonblocking\n"
+        "  --core CORE            read a core file (kernel or gcore) instead of a process\n"
+        "  --executable PATH      the core's executable, when it is not where the process\n"
+        "                         ran it from (or was replaced since)\n"
+        "  --lib-search-root DIR  find the core's files under DIR: as DIR/usr/lib/... or by\n"
+        "                         name anywhere below (cores from containers or other\n"
+        "                         machines); files whose build-id differs are not used\n"
         "  --nonblocking          do not pause the process while reading; a stack that\n"
         "                         changes under the read is retried, else reported\n"
         "  --runtime-discovery HOW  how to find _PyRuntime: auto (default), symbol,\n"
@@ -47,7 +63,9 @@ static void dump_help(FILE *f)
         "  frametap dump 1234\n"
         "  frametap dump --json $(pgrep -f myservice.py) | jq '.threads[].frames[0]'\n"
         "  frametap dump --locals 1234\n"
-        "  sudo frametap dump --nonblocking 1234   # latency-sensitive process\n\n"
+        "  sudo frametap dump --nonblocking 1234   # latency-sensitive process\n"
+        "  frametap dump --native 1234\n"
+        "  frametap dump --core core.1234 --lib-search-root ./container-rootfs\n\n"
         "needs: permission to ptrace PID (same user, root, or CAP_SYS_PTRACE).\n");
 }
 
@@ -93,7 +111,41 @@ struct dump_opts {
     unsigned locals_width;
     enum ft_discovery discovery;
     int pid;
+    int native;
+    const char *core, *executable, *search_root;
 };
+
+/* --core, --executable, --lib-search-root and --native against the rest. */
+static int check_core_native(struct dump_opts *o, int argc, char **argv)
+{
+    if (!o->core && (o->executable || o->search_root)) {
+        fprintf(stderr, "frametap: --executable and --lib-search-root go with --core CORE\n");
+        return -1;
+    }
+    if (o->native && o->nonblocking) {
+        fprintf(stderr, "frametap: --native needs the threads stopped for the instant of the "
+                "unwind: drop --nonblocking\n");
+        return -1;
+    }
+    if (o->core) {
+        if (optind != argc) {
+            fprintf(stderr, "frametap: dump takes a PID or --core CORE, not both (see "
+                    "'frametap dump --help')\n");
+            return -1;
+        }
+        if (o->nonblocking) {
+            fprintf(stderr, "frametap: --nonblocking has no meaning for a core file\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "frametap: dump takes exactly one PID (see 'frametap dump --help')\n");
+        return -1;
+    }
+    o->pid = ft_parse_pid(argv[optind]);
+    return o->pid ? 0 : -1;
+}
 
 static int parse_args(int argc, char **argv, struct dump_opts *o)
 {
@@ -103,6 +155,10 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
         {"locals", no_argument, 0, 'l'},
         {"locals-width", required_argument, 0, 'w'},
         {"runtime-discovery", required_argument, 0, 'd'},
+        {"native", no_argument, 0, 'N'},
+        {"core", required_argument, 0, 'c'},
+        {"executable", required_argument, 0, 'e'},
+        {"lib-search-root", required_argument, 0, 'L'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -118,10 +174,16 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
         case 'l': o->locals = 1; break;
         case 'w': if (parse_width(optarg, &o->locals_width) < 0) return -1; o->locals = 1; break;
         case 'd': if (parse_discovery(optarg, &o->discovery) < 0) return -1; break;
+        case 'N': o->native = 1; break;
+        case 'c': o->core = optarg; break;
+        case 'e': o->executable = optarg; break;
+        case 'L': o->search_root = optarg; break;
         case 'h': dump_help(stdout); return 1;
         default: return bad_option(argv[optind - 1]);
         }
     }
+    if (o->core || o->executable || o->search_root || o->native)
+        return check_core_native(o, argc, argv);
     if (optind != argc - 1) {
         fprintf(stderr, "frametap: dump takes exactly one PID (see 'frametap dump --help')\n");
         return -1;
@@ -159,12 +221,71 @@ static int read_locals(struct ft_session *s, const struct dump_opts *o, const st
     return -1;
 }
 
+/* What --native and --core add to a dump: the core file, the native
+ * session and its stacks. */
+struct dump_extra {
+    struct ft_core core;
+    int have_core;
+    struct ft_native *native;
+    struct ft_native_set stacks;
+    int have_stacks;
+    struct ft_snapshot_locals locals; /* --locals */
+};
+
+static void print_core_warnings(const struct ft_core *c)
+{
+    for (size_t i = 0; i < c->nwarnings; i++) {
+        fputs("frametap: warning: ", stderr);
+        ft_esc_text_file(stderr, c->warnings[i]);
+        fputc('\n', stderr);
+    }
+}
+
+/* The process, or the core; then the native session if asked for. */
+static int open_target(struct ft_session *s, const struct dump_opts *o, struct dump_extra *x)
+{
+    memset(x, 0, sizeof *x);
+    if (o->core) {
+        if (ft_core_open(&x->core, o->core, o->executable, o->search_root) < 0)
+            return -1;
+        x->have_core = 1;
+        print_core_warnings(&x->core);
+        if (ft_session_open_core(s, &x->core, o->discovery) < 0)
+            return -1;
+    } else if (ft_session_open(s, o->pid, o->discovery) < 0) {
+        return -1;
+    }
+    if (!o->native)
+        return 0;
+    x->native = ft_native_open(s, x->have_core ? &x->core : NULL);
+    if (!x->native && x->have_core) {
+        /* elfutils rejects some cores (gdb's among them): Python frames still */
+        fprintf(stderr, "frametap: warning: no native frames: %s\n", ft_error_message());
+        ft_error_clear();
+        return 0;
+    }
+    if (!x->native)
+        ft_session_close(s);
+    return x->native ? 0 : -1;
+}
+
+static void close_target(struct ft_session *s, struct dump_extra *x, int session_open)
+{
+    if (x->have_stacks)
+        ft_native_set_free(&x->stacks);
+    ft_native_close(x->native);
+    if (session_open)
+        ft_session_close(s);
+    if (x->have_core)
+        ft_core_close(&x->core);
+}
+
 static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snapshot *snap,
-                struct ft_snapshot_locals *locals)
+                struct dump_extra *x)
 {
     static pid_t running[MAX_RUNNING];
     struct ft_walk_opts wo = {.paused = !o->nonblocking, .python_names = 1};
-    if (wo.paused) {
+    if (wo.paused && !o->core) {
         wo.nrunning = running_threads(s->proc.pid, running, MAX_RUNNING);
         wo.running = running;
         if (ft_proc_pause(&s->proc) < 0)
@@ -172,7 +293,14 @@ static int take(struct ft_session *s, const struct dump_opts *o, struct ft_snaps
     }
     int rc = ft_snapshot_take(&s->reader, &s->rt, &wo, snap);
     if (rc == 0)
-        rc = read_locals(s, o, snap, locals);
+        rc = read_locals(s, o, snap, &x->locals);
+    /* native stacks while the threads are still stopped: the same instant */
+    if (rc == 0 && x->native) {
+        rc = ft_native_collect(x->native, s, snap, &x->stacks);
+        x->have_stacks = rc == 0;
+        if (rc < 0)
+            ft_snapshot_free(snap);
+    }
     ft_proc_resume(&s->proc);
     return rc;
 }
@@ -186,6 +314,26 @@ struct ft_dump_header ft_dump_header_of(const struct ft_session *s, int paused)
     };
 }
 
+static void core_header(const struct dump_opts *o, const struct dump_extra *x,
+                        struct ft_dump_header *h, struct ft_snapshot *snap)
+{
+    if (!x->have_core)
+        return;
+    /* a stack the core lost explains the thread's error better than the walk */
+    for (size_t i = 0; i < snap->nthreads; i++) {
+        struct ft_thread *t = &snap->threads[i];
+        if (t->error[0] && ft_core_stack_lost(&x->core, t->native_id))
+            snprintf(t->error, sizeof t->error, "the core lost this thread's C stack (it holds "
+                     "zeros there), which its Python frames are found through");
+    }
+    h->pid = x->core.info.pid;
+    h->core = o->core;
+    h->core_signal = x->core.info.signal;
+    h->core_by_gdb = x->core.info.by_gdb;
+    h->core_have_fault = x->core.info.have_fault_addr;
+    h->core_fault_address = x->core.info.fault_addr;
+}
+
 int ft_cmd_dump(int argc, char **argv)
 {
     struct dump_opts o;
@@ -193,14 +341,17 @@ int ft_cmd_dump(int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : FT_E_USAGE;
     struct ft_session s;
+    struct dump_extra x;
     ft_error_clear();
-    if (ft_session_open(&s, o.pid, o.discovery) < 0)
-        return ft_report_error_for(o.pid);
+    if (open_target(&s, &o, &x) < 0) {
+        rc = o.core ? ft_report_error() : ft_report_error_for(o.pid);
+        close_target(&s, &x, 0);
+        return rc;
+    }
     struct ft_snapshot snap;
-    struct ft_snapshot_locals locals = {0};
-    if (take(&s, &o, &snap, &locals) < 0) {
-        rc = ft_report_error_for(o.pid);
-        ft_session_close(&s);
+    if (take(&s, &o, &snap, &x) < 0) {
+        rc = o.core ? ft_report_error() : ft_report_error_for(o.pid);
+        close_target(&s, &x, 1);
         return rc;
     }
     const char *limit = ft_fastread_limit(&s.rt.layout);
@@ -208,14 +359,16 @@ int ft_cmd_dump(int argc, char **argv)
         fprintf(stderr, "frametap: CPython %s: %s: with --nonblocking such a stack may be "
                 "shown\n", s.version, limit);
     struct ft_dump_header h = ft_dump_header_of(&s, !o.nonblocking);
-    h.locals = o.locals ? &locals : NULL;
+    h.locals = o.locals ? &x.locals : NULL;
+    h.native = x.have_stacks ? &x.stacks : NULL;
+    core_header(&o, &x, &h, &snap);
     struct strbuf out;
     sb_init(&out);
     (o.json ? ft_dump_json : ft_dump_text)(&out, &h, &snap);
     fwrite(out.data, 1, out.len, stdout);
     sb_free(&out);
-    ft_snapshot_locals_free(&locals);
+    ft_snapshot_locals_free(&x.locals);
     ft_snapshot_free(&snap);
-    ft_session_close(&s);
+    close_target(&s, &x, 1);
     return 0;
 }

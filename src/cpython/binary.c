@@ -5,6 +5,7 @@
  */
 #include "binary.h"
 
+#include "../target/corefile.h"
 #include "../util/error.h"
 
 #include <ctype.h>
@@ -78,6 +79,14 @@ static const struct ft_map *first_map(const struct ft_proc *p, const char *path)
  * for the executable. */
 static struct ft_elf *open_mapped(const struct ft_proc *p, const struct ft_map *m, int is_exe)
 {
+    if (p->core) {
+        const char *local = ft_core_local_path(p->core, m->path);
+        if (local)
+            return ft_elf_open(local);
+        ft_fail(FT_E_NOTPY, "%s, mapped in the core's process, is not on this machine with the "
+                "build-id it had: give --executable or --lib-search-root", m->path);
+        return NULL;
+    }
     char tries[4][PATH_MAX + 64];
     int n = 0;
     snprintf(tries[n++], sizeof tries[0], "/proc/%d/root%s", (int)p->pid, m->path);
@@ -144,8 +153,10 @@ static void exe_path(const struct ft_proc *p, char *exe, size_t size)
 {
     char link[64];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
-    ssize_t len = readlink(link, exe, size - 1);
+    ssize_t len = p->core ? -1 : readlink(link, exe, size - 1);
     exe[len > 0 ? len : 0] = '\0';
+    if (p->core && p->core->exe)
+        snprintf(exe, size, "%s", p->core->exe->path);
     size_t k = strlen(exe), d = strlen(" (deleted)");
     if (k > d && strcmp(exe + k - d, " (deleted)") == 0)
         exe[k - d] = '\0';

@@ -34,7 +34,7 @@
     X(tstate_frame)              /* PyFrameObject *frame, <=3.10          */   \
     X(tstate_cframe)             /* _PyCFrame *cframe, 3.11-3.12          */   \
     X(cframe_current_frame)      /* cframe->current_frame, 3.11-3.12      */   \
-    X(cframe_previous)           /* cframe->previous (caller's C frame)   */   \
+    X(cframe_previous)           /* cframe->previous: the caller's, 3.11-3.12 */ \
     X(tstate_current_frame)      /* tstate->current_frame, 3.13+          */   \
     X(tstate_thread_id)          /* pthread_t                             */   \
     X(tstate_native_thread_id)   /* 3.11+                                 */   \

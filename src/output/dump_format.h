@@ -10,6 +10,8 @@
 #include "../cpython/walk.h"
 #include "../util/strbuf.h"
 
+struct ft_native_set;
+
 struct ft_dump_header {
     int pid;
     const char *comm;
@@ -20,6 +22,12 @@ struct ft_dump_header {
     unsigned long long runtime_address;
     int paused;
     const struct ft_snapshot_locals *locals; /* NULL: not asked for (dump --locals) */
+    const struct ft_native_set *native; /* dump --native: per thread, else NULL */
+    const char *core;                   /* dump --core: the core file, else NULL */
+    int core_signal;                    /* the signal that killed it, 0 none */
+    int core_by_gdb;                    /* written by gdb's gcore, not by a crash */
+    int core_have_fault;
+    unsigned long long core_fault_address;
 };
 
 /* The locals of frame j of thread i, or NULL (not asked for, or the
@@ -38,5 +46,18 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
 void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h);
 void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h);
 void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const struct ft_snapshot *s);
+
+/* dump_native.c: a thread's merged native and Python frames (text: in
+ * place of the Python frames, each printed by python_frame; JSON: the
+ * ,"native":{...} member of the thread object). */
+struct ft_native_thread;
+void ft_dump_text_native(struct strbuf *out, const struct ft_thread *t,
+                         const struct ft_native_thread *nt,
+                         void (*python_frame)(struct strbuf *, const struct ft_frame *));
+/* gc_at: where the "<GC>" entry sits in the thread's JSON frames (-1:
+ * none); Python frames at or after it are one further on. */
+void ft_dump_json_native(struct strbuf *out, const struct ft_native_thread *nt, long gc_at);
+/* "signal 11 (SIGSEGV)" for the core headers. */
+void ft_dump_signal_name(struct strbuf *out, int sig);
 
 #endif

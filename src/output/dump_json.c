@@ -7,17 +7,27 @@
  *         threads: [{native_id, ident, name (OS), python_name (threading's,
  *                    null if it does not know the thread), interpreter,
  *                    holds_gil, on_cpu, error, truncated, gc,
- *                    frames: [{name, qualname, file, line}]}]}
+ *                    frames: [{name, qualname, file, line}],
+ *                    native (dump --native): {error, merged, placed, note,
+ *                        frames: [{kind: python, frame} | {kind: native, pc,
+ *                        symbol, offset, module, module_address, file, line,
+ *                        interpreter, runs_python, plumbing} | {kind: mark,
+ *                        text}]}}]}
  * A thread collecting garbage has gc true and a frame named "<GC>" (file
- * "", line null) where the collection began, as in a recorded profile.
+ * "", line null) where the collection began, as in a recorded profile
+ * (native "frame" indexes count it).
  * With dump --locals each frame also has locals_error (null or why they
  * could not be read) and locals: [{name, kind (positional, keyword_only,
  * var_positional, var_keyword, local, cell, free), cell (the value lives in
  * a cell), value (repr-like text, null when unset), type, truncated}], and
  * the object has locals_paused (false: read while the process ran); the
  * "<GC>" frame has neither.
+ * dump --core adds core, written_by ("kernel" or "gdb"), signal (0 for
+ * gdb's cores) and fault_address after runtime_address.
  */
 #include "dump_format.h"
+
+#include "../native/native_stacks.h"
 
 #define GC_FRAME "{\"name\":\"<GC>\",\"qualname\":\"<GC>\",\"file\":\"\",\"line\":null}"
 
@@ -88,7 +98,7 @@ static void frame_json(struct strbuf *out, const struct ft_frame *f, const struc
 }
 
 static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size_t i,
-                        const struct ft_thread *t)
+                        const struct ft_thread *t, const struct ft_native_thread *nt)
 {
     sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
               (unsigned long long)t->thread_id);
@@ -122,7 +132,10 @@ static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size
         sb_puts(out, sep);
         sb_puts(out, GC_FRAME);
     }
-    sb_puts(out, "]}");
+    sb_puts(out, "]");
+    if (nt)
+        ft_dump_json_native(out, nt, gc);
+    sb_puts(out, "}");
 }
 
 void ft_dump_json_process(struct strbuf *out, const struct ft_dump_header *h)
@@ -148,6 +161,16 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
     sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
+    if (h->core) {
+        sb_puts(out, ",\"core\":");
+        sb_json_string(out, h->core);
+        sb_printf(out, ",\"written_by\":\"%s\",\"signal\":%d,\"fault_address\":",
+                  h->core_by_gdb ? "gdb" : "kernel", h->core_by_gdb ? 0 : h->core_signal);
+        if (h->core_have_fault)
+            sb_printf(out, "%llu", h->core_fault_address);
+        else
+            sb_puts(out, "null");
+    }
     sb_printf(out, ",\"paused\":%s,", h->paused ? "true" : "false");
     if (h->locals)
         sb_printf(out, "\"locals_paused\":%s,", h->locals->while_running ? "false" : "true");
@@ -155,7 +178,7 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     for (size_t i = 0; i < s->nthreads; i++) {
         if (i)
             sb_puts(out, ",");
-        thread_json(out, h, i, &s->threads[i]);
+        thread_json(out, h, i, &s->threads[i], h->native && i < h->native->n ? &h->native->t[i] : NULL);
     }
     sb_puts(out, "]}\n");
 }

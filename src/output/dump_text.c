@@ -10,6 +10,7 @@
  */
 #include "dump_format.h"
 
+#include "../native/native_stacks.h"
 #include "../profile/aggregate.h"
 
 #include <string.h>
@@ -94,8 +95,19 @@ static void locals_lines(struct strbuf *out, const struct ft_frame_locals *l)
 
 void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h)
 {
+    if (h->core) {
+        sb_puts(out, "Core file ");
+        esc(out, h->core);
+        sb_puts(out, h->core_by_gdb ? " (written by gdb): " : ": ");
+    }
     sb_printf(out, "Process %d: ", h->pid);
     esc(out, h->comm);
+    if (h->core && h->core_signal && !h->core_by_gdb) {
+        sb_puts(out, ", killed by ");
+        ft_dump_signal_name(out, h->core_signal);
+        if (h->core_have_fault)
+            sb_printf(out, " at address 0x%llx", h->core_fault_address);
+    }
     sb_puts(out, "\nPython ");
     esc(out, h->python_version);
     sb_puts(out, " (");
@@ -118,6 +130,10 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
         const struct ft_thread *t = &s->threads[i];
         sb_puts(out, "\n");
         thread_header(out, t);
+        if (h->native && i < h->native->n) {
+            ft_dump_text_native(out, t, &h->native->t[i], frame_line);
+            continue;
+        }
         if (t->error[0]) {
             sb_puts(out, "    <error: ");
             esc(out, t->error);

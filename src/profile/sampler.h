@@ -14,6 +14,8 @@
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "aggregate.h"
+
+struct ft_native;
 #include "errtally.h"
 
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
@@ -32,6 +34,7 @@ struct ft_sample_opts {
     enum ft_sample_mode mode;
     enum ft_pause pause;
     int read_full;
+    int native;                  /* C frames too (pauses the process for each sample) */
 };
 
 #define FT_SAMPLER_MAX_THREADS 1024
@@ -72,6 +75,8 @@ struct ft_sampler {
     struct ft_thread_name *names; /* threading's names, ident -> name */
     size_t nnames;
     uint64_t next_names_ns;
+    struct ft_native *native;    /* record --native: the libdwfl session, else NULL */
+    uint64_t native_unmerged;    /* samples kept without their C frames (not merged) */
 };
 
 /* "cpu", "wall", "gil" <-> enum; parse returns 0 or -1. */
