@@ -11,6 +11,7 @@
 #include "../util/error.h"
 #include "commands.h"
 #include "options.h"
+#include "pyrun.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -260,71 +261,6 @@ static int convert(const struct trace_opts *o, const char *raw, int remove)
 
 /* ---- running the program ---- */
 
-/* cmd[0..opts_end) is python and its options; cmd[rest..] the program's args. */
-struct pycmd { int opts_end, rest; const char *mode, *target; };
-
-/* Finds where python's own options end: SCRIPT, -m MODULE or -c CODE. */
-static int split_python_args(char **cmd, int n, struct pycmd *p)
-{
-    for (int i = 1; i < n; i++) {
-        const char *a = cmd[i];
-        if (strcmp(a, "--") == 0 || a[0] != '-') {
-            int s = strcmp(a, "--") == 0 ? i + 1 : i;
-            if (s >= n || strcmp(cmd[s], "-") == 0)
-                break;
-            *p = (struct pycmd){ i, s + 1, "script", cmd[s] };
-            return 0;
-        }
-        if ((a[1] == 'm' || a[1] == 'c') && a[2]) {
-            *p = (struct pycmd){ i, i + 1, a[1] == 'm' ? "module" : "code", a + 2 };
-            return 0;
-        }
-        if (strcmp(a, "-m") == 0 || strcmp(a, "-c") == 0) {
-            if (i + 1 >= n)
-                break;
-            *p = (struct pycmd){ i, i + 2, a[1] == 'm' ? "module" : "code", cmd[i + 1] };
-            return 0;
-        }
-        if (strcmp(a, "-W") == 0 || strcmp(a, "-X") == 0 || strcmp(a, "--check-hash-based-pycs") == 0)
-            i++;
-    }
-    fprintf(stderr, "frametap trace: give the program as 'PYTHON script.py ...', 'PYTHON -m module "
-            "...' or 'PYTHON -c code ...' after --\n");
-    return -1;
-}
-
-/* build/python beside this frametap (or FRAMETAP_PYTHONPATH). */
-static int package_dir(char *out, size_t cap)
-{
-    const char *env = getenv("FRAMETAP_PYTHONPATH");
-    if (env && *env) {
-        snprintf(out, cap, "%s", env);
-        return 0;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = 0;
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = 0;
-    static const char *const rel[] = { "python", "../python", "../lib/frametap/python" };
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s/%s/frametap/__init__.py", self, rel[i]);
-        if (access(cand, R_OK) == 0) {
-            char dir[PATH_MAX + 64], real[PATH_MAX];
-            snprintf(dir, sizeof dir, "%s/%s", self, rel[i]);
-            if (!realpath(dir, real))
-                return -1;
-            int w = snprintf(out, cap, "%s", real);
-            return w > 0 && (size_t)w < cap ? 0 : -1;
-        }
-    }
-    return -1;
-}
-
 static void set_env_globs(const char *name, const char *const *globs, int n)
 {
     char buf[8192];
@@ -335,10 +271,9 @@ static void set_env_globs(const char *name, const char *const *globs, int n)
     setenv(name, buf, 1);
 }
 
-static void set_env(const struct trace_opts *o, const char *raw, const char *pkg)
+static void set_env(const struct trace_opts *o, const char *raw)
 {
     char num[32];
-    setenv("FRAMETAP_TRACE_PKG", pkg, 1);
     setenv("FRAMETAP_TRACE_RAW", raw, 1);
     snprintf(num, sizeof num, "%u", o->events);
     setenv("FRAMETAP_TRACE_EVENTS", num, 1);
@@ -349,104 +284,6 @@ static void set_env(const struct trace_opts *o, const char *raw, const char *pkg
     setenv("FRAMETAP_TRACE_WITHIN", o->within ? o->within : "", 1);
     set_env_globs("FRAMETAP_TRACE_INCLUDE", o->include, o->ninclude);
     set_env_globs("FRAMETAP_TRACE_EXCLUDE", o->exclude, o->nexclude);
-}
-
-static const char BOOT[] =
-    "import os, sys; sys.path.insert(0, os.environ.pop('FRAMETAP_TRACE_PKG')); "
-    "import frametap._run; frametap._run.main()";
-
-static int run_quiet(char **argv, char *err, size_t cap)
-{
-    int pipefd[2];
-    if (pipe(pipefd) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 2);
-        int devnull = open("/dev/null", 1);
-        if (devnull >= 0)
-            dup2(devnull, 1);
-        close(pipefd[0]);
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(pipefd[0], err + used, cap - 1 - used)) > 0 && used + 1 < cap)
-        used += (size_t)n;
-    err[used] = 0;
-    close(pipefd[0]);
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* The interpreter can load frametap's extension: says why not, otherwise. */
-static int check_python(const char *python, const char *pkg)
-{
-    char code[PATH_MAX + 200], err[2048];
-    snprintf(code, sizeof code, "import sys; sys.path.insert(0, sys.argv[1]); "
-             "import frametap._tracer");
-    char *argv[] = { (char *)python, "-c", code, (char *)pkg, NULL };
-    if (run_quiet(argv, err, sizeof err) == 0)
-        return 0;
-    char *last = strrchr(err, '\n');
-    while (last && last > err && !last[1]) {
-        *last = 0;
-        last = strrchr(err, '\n');
-    }
-    ft_fail(FT_E_VERSION, "%s cannot load frametap's in-process tracer (%s): build it for this "
-            "interpreter with 'make python PYTHON=%s' (CPython 3.8 to 3.15)",
-            python, last ? last + 1 : err, python);
-    return -1;
-}
-
-static int run_program(char **cmd, int n, const struct pycmd *p, int *status)
-{
-    char **argv = calloc((size_t)n + 4, sizeof *argv);
-    if (!argv)
-        return -1;
-    int k = 0;
-    for (int i = 0; i < p->opts_end; i++)
-        argv[k++] = cmd[i];
-    argv[k++] = "-c";
-    argv[k++] = (char *)BOOT;
-    argv[k++] = (char *)p->mode;
-    argv[k++] = (char *)p->target;
-    for (int i = p->rest; i < n; i++)
-        argv[k++] = cmd[i];
-    argv[k] = NULL;
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-    sigaction(SIGINT, &ign, &old_int);     /* Ctrl-C is the program's to handle */
-    sigaction(SIGQUIT, &ign, &old_quit);
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGQUIT, &old_quit, NULL);
-        execvp(argv[0], argv);
-        fprintf(stderr, "frametap: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    free(argv);
-    int rc = -1;
-    if (pid > 0) {
-        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-            ;
-        rc = 0;
-    } else {
-        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", cmd[0], strerror(errno));
-    }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    return rc;
-}
-
-static int exit_status_of(int status)
-{
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int ft_cmd_trace(int argc, char **argv)
@@ -475,14 +312,9 @@ int ft_cmd_trace(int argc, char **argv)
     int n = argc - first;
     struct pycmd p;
     char pkg[PATH_MAX], raw[PATH_MAX];
-    if (split_python_args(cmd, n, &p) < 0)
+    if (ft_split_python_args("trace", cmd, n, &p) < 0)
         return FT_E_USAGE;
-    if (package_dir(pkg, sizeof pkg) < 0) {
-        ft_fail(FT_E_SYSTEM, "frametap's Python package was not found beside this frametap: "
-                "run 'make python', or set FRAMETAP_PYTHONPATH to the directory holding frametap/");
-        return ft_report_error();
-    }
-    if (check_python(cmd[0], pkg) < 0)
+    if (ft_package_dir(pkg, sizeof pkg) < 0 || ft_check_python(cmd[0], pkg, "_tracer") < 0)
         return ft_report_error();
     if (o.raw) {
         snprintf(raw, sizeof raw, "%s", o.raw);
@@ -497,9 +329,10 @@ int ft_cmd_trace(int argc, char **argv)
         }
         close(fd);
     }
-    set_env(&o, raw, pkg);
+    set_env(&o, raw);
     int status = 0;
-    if (run_program(cmd, n, &p, &status) < 0)
+    pid_t child;
+    if (ft_start_python(cmd, n, &p, pkg, &child) < 0 || ft_wait_python(child, &status) < 0)
         return ft_report_error();
     struct stat st;
     if (stat(raw, &st) != 0 || st.st_size == 0) {
@@ -508,12 +341,12 @@ int ft_cmd_trace(int argc, char **argv)
         ft_fail(FT_E_NOTPY, "the program ended before tracing began (its errors are above): "
                 "nothing was traced");
         int e = ft_report_error();
-        return exit_status_of(status) ? exit_status_of(status) : e;
+        return ft_exit_status_of(status) ? ft_exit_status_of(status) : e;
     }
     int rc = convert(&o, raw, !o.raw);
     if (rc < 0) {
         int e = ft_report_error();
-        return exit_status_of(status) ? exit_status_of(status) : e;
+        return ft_exit_status_of(status) ? ft_exit_status_of(status) : e;
     }
-    return exit_status_of(status);
+    return ft_exit_status_of(status);
 }

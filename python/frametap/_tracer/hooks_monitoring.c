@@ -8,6 +8,7 @@
  * every call and return to keep count.
  */
 #include "tracer.h"
+#include "../common/pyhelp.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define Py_BUILD_CORE 1
@@ -26,12 +27,7 @@ static PyObject *monitoring;              /* sys.monitoring */
 /* Event numbers are looked up by name: 3.14 renumbered them. */
 static long event_bit(const char *name)
 {
-    PyObject *events = PyObject_GetAttrString(monitoring, "events");
-    PyObject *v = events ? PyObject_GetAttrString(events, name) : NULL;
-    long bit = v ? PyLong_AsLong(v) : -1;
-    Py_XDECREF(v);
-    Py_XDECREF(events);
-    return bit;
+    return ft_monitoring_event(monitoring, name);
 }
 
 static PyObject *maybe_disable(const struct ftt_code *c)
@@ -268,17 +264,7 @@ static uint32_t wanted_events(void)
 static int claim_tool(void)
 {
     static const int preferred[] = { 2, 5, 4, 3 };   /* PROFILER_ID first */
-    for (size_t i = 0; i < sizeof preferred / sizeof preferred[0]; i++) {
-        PyObject *r = PyObject_CallMethod(monitoring, "use_tool_id", "is", preferred[i], TOOL_NAME);
-        if (r) {
-            Py_DECREF(r);
-            return preferred[i];
-        }
-        PyErr_Clear();
-    }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "frametap: every sys.monitoring tool id is taken by other tools");
-    return -1;
+    return ft_monitoring_claim(monitoring, preferred, 4, TOOL_NAME);
 }
 
 static int register_all(uint32_t want, long *mask)
@@ -304,9 +290,7 @@ static int register_all(uint32_t want, long *mask)
 static int ftt_hooks_prepare(void)
 {
     if (!monitoring) {
-        PyObject *sys = PyImport_ImportModule("sys");
-        monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-        Py_XDECREF(sys);
+        monitoring = ft_sys_monitoring();
         if (!monitoring)
             return -1;
     }
