@@ -293,12 +293,15 @@ class Manager:
                             recs.append(rw)
         for rec in recs:
             self._apply(rec, index)
-        if not self.entries and self.finder is not None:
-            try:
-                sys.meta_path.remove(self.finder)
-            except ValueError:
-                pass
-            self.finder = None
+        if not self.entries:
+            if self.finder is not None:
+                try:
+                    sys.meta_path.remove(self.finder)
+                except ValueError:
+                    pass
+                self.finder = None
+            if MON:
+                _probe.monitor_stop()         # the tool id and callbacks too
         return True
 
     def remove_client(self, client):

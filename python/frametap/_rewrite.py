@@ -156,6 +156,8 @@ def _line_starts(ins):
     starts, prev = {}, None
     body = _prologue_end(ins)
     for k, x in enumerate(ins):
+        if k == body:
+            prev = None              # the body's first line starts here, even on the def line
         if k >= body and x.line is not None and x.line != prev:
             at = k
             while at > body and ins[at - 1].op in BINDS_NEXT:

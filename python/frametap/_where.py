@@ -32,7 +32,8 @@ def _body_ranges(code):
         if raw[i] == _RESUME:
             after = i + 2
             break
-    return [(s, line) for s, e, line in code.co_lines() if line is not None and s >= after]
+    return [(max(s, after), line) for s, e, line in code.co_lines()
+            if line is not None and e > after]
 
 
 def body_lines(code):

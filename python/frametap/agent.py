@@ -22,6 +22,7 @@ _manager = None
 _on_run = None           # the runner's wait for frametap's RUN
 _tracer = None           # a trace started by `frametap trace PID`
 _path = None
+_registered = False
 
 
 def socket_dir(uid=None):
@@ -59,7 +60,13 @@ def start(listen=True, _fd=-1, _once=False):
         _path = socket_path()
     _probe.hide_frames_under(os.path.dirname(os.path.abspath(__file__)) + os.sep)
     _probe.channel_start(_fd, _path, _handle, _once)
-    atexit.register(_at_exit)
+    global _registered
+    if not _registered:
+        atexit.register(_at_exit)
+        # 3.12+ warn when a process with threads forks: ours stops meanwhile
+        os.register_at_fork(before=_probe.channel_pause,
+                            after_in_parent=_probe.channel_resume_later)
+        _registered = True
     return _path
 
 

@@ -237,23 +237,50 @@ static int enter(struct parser *p)
     return 0;
 }
 
+/* After '(' or '[': a parenthesised expression, or a tuple or list. */
+static int parse_group(struct parser *p, char close)
+{
+    if (enter(p) < 0)
+        return -1;
+    int first = -1, last = -1, n = 0, comma = 0;
+    while (peek(p) != close) {
+        int v = parse_or(p);
+        if (v < 0)
+            return -1;
+        int item = new_node(p, FTX_ITEM, v, -1);
+        if (item < 0)
+            return -1;
+        if (last >= 0)
+            p->x->nodes[last].b = (int16_t)item;
+        else
+            first = item;
+        last = item;
+        n++;
+        comma = peek(p) == ',';
+        if (!comma)
+            break;
+        p->pos++;
+    }
+    p->depth--;
+    if (peek(p) != close)
+        return fail(p, p->pos, "'%c' expected", close);
+    p->pos++;
+    if (close == ')' && n == 1 && !comma)
+        return p->x->nodes[first].a;             /* (expr): just grouping */
+    int seq = new_node(p, FTX_SEQ, first, -1);
+    if (seq >= 0)
+        p->x->nodes[seq].op = close == ']';
+    return seq;
+}
+
 static int parse_primary(struct parser *p)
 {
     int c = peek(p);
     if (c < 0)
         return fail(p, p->pos, "expression expected");
-    if (c == '(') {
+    if (c == '(' || c == '[') {
         p->pos++;
-        if (enter(p) < 0)
-            return -1;
-        int id = parse_or(p);
-        p->depth--;
-        if (id < 0)
-            return -1;
-        if (peek(p) != ')')
-            return fail(p, p->pos, "')' expected");
-        p->pos++;
-        return id;
+        return parse_group(p, c == '(' ? ')' : ']');
     }
     if (c == '\'' || c == '"')
         return parse_string(p, 0);

@@ -1,7 +1,8 @@
 /*
  * expr.h - the probe expression language, parsed without Python: names
  * with attribute, index and key access (user.id, items[0], h['x']), len(),
- * literals, comparisons (chained), and/or/not; and logpoint templates
+ * literals (numbers, strings, bytes, None/True/False, tuples and lists of
+ * them), comparisons (chained), and/or/not; and logpoint templates
  * ('TEXT {expr} TEXT', '{{' and '}}' for braces).
  *
  * Shared by the frametap command (to reject a bad --when or --log before
@@ -35,6 +36,8 @@ enum ftx_kind {
     FTX_OR,      /* a or b */
     FTX_CMP,     /* a op b (a chain a < b < c is AND of two CMPs) */
     FTX_NEG,     /* -a */
+    FTX_SEQ,     /* a tuple (op 0) or list (op 1) literal; a: first ITEM or -1 */
+    FTX_ITEM,    /* a: the item, b: the next ITEM or -1 */
 };
 
 enum ftx_cmp { FTX_EQ, FTX_NE, FTX_LT, FTX_LE, FTX_GT, FTX_GE, FTX_IN, FTX_NOT_IN, FTX_IS,

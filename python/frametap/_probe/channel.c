@@ -44,6 +44,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_t thread;
     int running, stop;
+    int pausing, paused;           /* stopped across a fork (see ftp_channel_pause) */
     int wake;                      /* eventfd */
     int listen_fd;
     char listen_path[108];
@@ -322,7 +323,7 @@ static void *io_main(void *arg)
 {
     (void)arg;
     uint64_t last_tick = ftp_mono_ns();
-    while (!ch.stop) {
+    while (!ch.stop && !ch.pausing) {
         struct pollfd pfd[MAX_CLIENTS + 2];
         int n = 0, first_client;
         pfd[n++] = (struct pollfd){ .fd = ch.wake, .events = POLLIN };
@@ -363,9 +364,17 @@ static void *io_main(void *arg)
             call_handler("tick", NULL, (const unsigned char *)"", 0);
         }
         remove_gone();
+        if (ch.once && ch.listen_fd < 0 && ch.nclients == 0) {
+            /* loaded from outside and its frametap has gone: nothing stays */
+            pthread_detach(pthread_self());
+            ch.running = 0;
+            return NULL;
+        }
     }
-    periodic();
-    flush_all(2000);
+    if (ch.stop) {
+        periodic();
+        flush_all(2000);
+    }
     return NULL;
 }
 
@@ -408,7 +417,7 @@ static int listen_on(const char *path)
 int ftp_channel_start(int fd, const char *listen_path, PyObject *handler, int once)
 {
     static int fork_handler;
-    if (ch.running) {
+    if (ch.running || ch.paused) {
         PyErr_SetString(PyExc_RuntimeError, "frametap: the agent is already running");
         return -1;
     }
@@ -465,6 +474,42 @@ void ftp_channel_stop(void)
     }
     close(ch.wake);
     ch.wake = -1;
+}
+
+/* Before fork(): 3.12+ warns on stderr when a process with more than one
+ * thread forks, so the thread stops (connections and queues are kept)... */
+void ftp_channel_pause(void)
+{
+    if (!ch.running)
+        return;
+    ch.pausing = 1;
+    uint64_t one = 1;
+    if (write(ch.wake, &one, sizeof one) < 0) { /* the thread polls anyway */ }
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(ch.thread, NULL);
+    Py_END_ALLOW_THREADS
+    ch.pausing = 0;
+    ch.running = 0;
+    ch.paused = 1;
+}
+
+static int resume(void *arg)
+{
+    (void)arg;
+    if (!ch.paused || ftp_forked)
+        return 0;
+    ch.paused = 0;
+    if (pthread_create(&ch.thread, NULL, io_main, NULL) == 0)
+        ch.running = 1;
+    return 0;
+}
+
+/* ...and starts again once fork() has returned in the parent (3.13 counts
+ * threads after the at-fork hooks, so not from the hook itself). */
+void ftp_channel_resume_later(void)
+{
+    if (ch.paused && Py_AddPendingCall(resume, NULL) < 0)
+        resume(NULL);
 }
 
 int ftp_channel_active(void)

@@ -207,6 +207,30 @@ static int eval(struct ev *e, int n, struct ftp_value *out)
             return -1;
         r = length(e, a.v, out);
         break;
+    case FTX_SEQ: {
+        PyObject *list = PyList_New(0);
+        r = list ? 0 : -1;
+        for (int it = node->a; r == 0 && it >= 0; it = e->c->x->nodes[it].b) {
+            struct ftp_value v;
+            if (eval(e, e->c->x->nodes[it].a, &v) < 0) {
+                r = -1;
+                break;
+            }
+            if (PyList_Append(list, v.v) < 0)
+                r = -1;
+            out->redacted |= v.redacted;
+            Py_DECREF(v.v);
+        }
+        if (r == 0)
+            out->v = node->op ? Py_NewRef(list) : PyList_AsTuple(list);
+        Py_XDECREF(list);
+        if (r == 0 && !out->v)
+            r = -1;
+        if (r < 0 && !e->err[0])
+            snprintf(e->err, e->cap, "out of memory");
+        PyErr_Clear();
+        return r;
+    }
     case FTX_NEG:
         if (eval(e, node->a, &a) < 0)
             return -1;

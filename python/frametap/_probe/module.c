@@ -102,6 +102,22 @@ static PyObject *py_channel_stop(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *py_channel_pause(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    ftp_channel_pause();
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_channel_resume(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    ftp_channel_resume_later();
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_channel_active(PyObject *self, PyObject *unused)
 {
     (void)self;
@@ -156,6 +172,9 @@ static PyMethodDef methods[] = {
       "channel_start(fd, listen_path, handler, once=False)" },
     { "channel_stop", py_channel_stop, METH_NOARGS, "flush and stop the agent's thread" },
     { "channel_active", py_channel_active, METH_NOARGS, "is the agent's thread running?" },
+    { "channel_pause", py_channel_pause, METH_NOARGS, "before fork: stop the thread" },
+    { "channel_resume_later", py_channel_resume, METH_NOARGS,
+      "after fork, in the parent: start it again once fork() has returned" },
     { "send", py_send, METH_VARARGS, "send(client, message)" },
     { "render", py_render, METH_O, "render(obj) -> str, as probes show values" },
     { "hide_frames_under", py_hide, METH_O,

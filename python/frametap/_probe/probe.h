@@ -167,6 +167,8 @@ int ftp_site_set(PyObject *site, PyObject *probes);
 /* channel.c: the agent's connection(s) to frametap */
 int ftp_channel_start(int fd, const char *listen_path, PyObject *handler, int once);
 void ftp_channel_stop(void);
+void ftp_channel_pause(void);
+void ftp_channel_resume_later(void);
 int ftp_channel_active(void);
 /* Queues one whole message for client (0: every client). Never blocks. */
 void ftp_send(uint32_t client, const void *msg, size_t len);

@@ -35,7 +35,7 @@ int ftp_cexpr_init(struct ftp_cexpr *c, struct ftx_expr *x)
     for (int i = 0; i < x->nnodes; i++) {
         int k = x->nodes[i].kind;
         if (k == FTX_NOT || k == FTX_AND || k == FTX_OR || k == FTX_CMP || k == FTX_INDEX
-            || k == FTX_LEN || k == FTX_NEG)
+            || k == FTX_LEN || k == FTX_NEG || k == FTX_SEQ || k == FTX_ITEM)
             continue;
         c->obj[i] = node_object(x, &x->nodes[i]);
         if (!c->obj[i])
