@@ -328,6 +328,18 @@ def test_probe_set_while_function_runs_in_another_thread(python, tmp_path, minor
         assert threads == {"MainThread"}, threads
 
 
+def test_frames_already_running(python, minor):
+    """The statement of frametap/_probes.py: on 3.12+ a suspended generator
+    and a module body already running hit a probe set meanwhile; on
+    3.8-3.11 they keep the original code (0 hits) and new frames hit."""
+    target = os.path.join(TARGETS, "probe_inflight.py")
+    im = marks(target)
+    assert (im["gen_line"], im["module_line"]) == (13, 23)
+    r = subprocess.run([python, target, PKG], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("gen 2 3 module 1\n" if minor >= 12 else "gen 0 3 module 0\n"), r.stdout
+
+
 def test_attach_list_remove_and_detach(python, tmp_path, minor):
     """A running program takes probes (3.14+: through PEP 768 with no agent
     started by the program; before: frametap.agent.start()); --list shows
@@ -425,3 +437,18 @@ def test_under_sanitizers(python, tmp_path):
         assert mark not in r.stderr, r.stderr[-4000:]
     assert (r.returncode, r.stdout) == (3, SHAPES_OUT), r.stderr[-3000:]
     assert len([h for h in records(out) if h["type"] in ("log", "snapshot")]) == 5
+
+
+def test_every_line_of_stdlib_modules(python):
+    """A probe on every line of every function of a dozen stdlib modules
+    (3.8-3.11: each code object rewritten; 3.12+: monitoring on each) leaves
+    what they compute unchanged, during and after; also under ASan/UBSan."""
+    stress = os.path.join(TARGETS, "probe_stress.py")
+    r = subprocess.run([python, stress, PKG], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.startswith("same "), r.stdout[-3000:] + r.stderr
+    env = sanitized_env()
+    r = subprocess.run([python, stress, os.path.join(ROOT, "build", "asan-python")],
+                       capture_output=True, text=True, timeout=600, env=env)
+    for mark in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+        assert mark not in r.stderr, r.stderr[-4000:]
+    assert r.returncode == 0 and r.stdout.startswith("same "), r.stdout[-3000:] + r.stderr

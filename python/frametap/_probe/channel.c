@@ -43,8 +43,9 @@ struct client {
 static struct {
     pthread_mutex_t mu;
     pthread_t thread;
-    int running, stop;
-    int pausing, paused;           /* stopped across a fork (see ftp_channel_pause) */
+    int running;
+    volatile int stop, pausing;
+    int paused;           /* stopped across a fork (see ftp_channel_pause) */
     int wake;                      /* eventfd */
     int listen_fd;
     char listen_path[108];
@@ -448,16 +449,30 @@ int ftp_channel_start(int fd, const char *listen_path, PyObject *handler, int on
     return 0;
 }
 
-void ftp_channel_stop(void)
+/* Sets *flag, wakes the thread and waits for it to end (without the GIL:
+ * it may be waiting for it to run a command). */
+static void end_thread(volatile int *flag)
 {
-    if (!ch.running)
-        return;
-    ch.stop = 1;
+    *flag = 1;
     uint64_t one = 1;
     if (write(ch.wake, &one, sizeof one) < 0) { /* the thread polls anyway */ }
     Py_BEGIN_ALLOW_THREADS
     pthread_join(ch.thread, NULL);
     Py_END_ALLOW_THREADS
+    ch.running = 0;
+}
+
+void ftp_channel_stop(void)
+{
+    if (ch.paused && !ftp_forked) {      /* forked and never resumed: send from here */
+        ch.paused = 0;
+        periodic();
+        flush_all(2000);
+    } else if (!ch.running) {
+        return;
+    } else {
+        end_thread(&ch.stop);
+    }
     ch.running = 0;
     pthread_mutex_lock(&ch.mu);
     for (int i = 0; i < ch.nclients; i++) {
@@ -482,14 +497,8 @@ void ftp_channel_pause(void)
 {
     if (!ch.running)
         return;
-    ch.pausing = 1;
-    uint64_t one = 1;
-    if (write(ch.wake, &one, sizeof one) < 0) { /* the thread polls anyway */ }
-    Py_BEGIN_ALLOW_THREADS
-    pthread_join(ch.thread, NULL);
-    Py_END_ALLOW_THREADS
+    end_thread(&ch.pausing);
     ch.pausing = 0;
-    ch.running = 0;
     ch.paused = 1;
 }
 
