@@ -29,11 +29,11 @@ static int step(struct ev *e, int n)
 
 static int eval(struct ev *e, int n, struct ftp_value *out);
 
-static int lookup_name(struct ev *e, PyObject *name, struct ftp_value *out)
+static int lookup_name(struct ev *e, PyObject *name, int secret, struct ftp_value *out)
 {
     int found;
     PyObject *v = ftp_frame_local(e->f, name, &found);
-    const char *s = PyUnicode_AsUTF8(name);
+    const char *s = v ? "" : PyUnicode_AsUTF8(name);    /* only for messages */
     if (!s) {
         PyErr_Clear();
         s = "?";
@@ -55,7 +55,7 @@ static int lookup_name(struct ev *e, PyObject *name, struct ftp_value *out)
         return -1;
     }
     out->v = Py_NewRef(v);
-    out->redacted = ftp_is_secret_obj(e->p, name);
+    out->redacted = secret;
     return 0;
 }
 
@@ -183,7 +183,7 @@ static int eval(struct ev *e, int n, struct ftp_value *out)
         return -1;
     switch (node->kind) {
     case FTX_NAME:
-        return lookup_name(e, e->c->obj[n], out);
+        return lookup_name(e, e->c->obj[n], e->c->secret[n], out);
     case FTX_INT: case FTX_FLOAT: case FTX_STR: case FTX_BYTES:
     case FTX_NONE: case FTX_TRUE: case FTX_FALSE:
         out->v = Py_NewRef(e->c->obj[n]);
@@ -192,14 +192,16 @@ static int eval(struct ev *e, int n, struct ftp_value *out)
         if (eval(e, node->a, &a) < 0)
             return -1;
         out->v = ftp_getattr(a.v, e->c->obj[n], e->err, e->cap);
-        out->redacted = a.redacted || ftp_is_secret_obj(e->p, e->c->obj[n]);
+        out->redacted = a.redacted || e->c->secret[n];
         r = out->v ? 0 : -1;
         break;
     case FTX_INDEX:
         if (eval(e, node->a, &a) < 0 || eval(e, node->b, &b) < 0)
             break;
         out->v = ftp_subscript(a.v, b.v, e->err, e->cap);
-        out->redacted = a.redacted || (PyUnicode_CheckExact(b.v) && ftp_is_secret_obj(e->p, b.v));
+        out->redacted = a.redacted || (e->c->x->nodes[node->b].kind == FTX_STR
+                                       ? e->c->secret[node->b]
+                                       : PyUnicode_CheckExact(b.v) && ftp_is_secret_obj(e->p, b.v));
         r = out->v ? 0 : -1;
         break;
     case FTX_LEN:

@@ -9,7 +9,6 @@
  * to the probe's CPU budget: past it, the probe pauses and says so.
  */
 #include "probe.h"
-#include "../common/pyhelp.h"
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -19,10 +18,12 @@
 #define WINDOW_NS 10000000000ull     /* the CPU budget's window: 10 s */
 
 
-static _Thread_local int in_probe;
-static _Thread_local char *hit_buf;          /* FTP_MAX_HIT bytes, one per thread */
-static _Thread_local pid_t tid_cache;
-static _Thread_local int tid_fork_gen;
+/* initial-exec: one %fs-relative access instead of a __tls_get_addr call */
+#define TLS static _Thread_local __attribute__((tls_model("initial-exec")))
+TLS int in_probe;
+TLS char *hit_buf;                           /* FTP_MAX_HIT bytes, one per thread */
+TLS pid_t tid_cache;
+TLS int tid_fork_gen;
 static int fork_gen;
 PyObject *ftp_hidden_prefix;      /* frames of code under this path are frametap's */
 
@@ -43,6 +44,25 @@ uint64_t ftp_mono_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+#if defined(__x86_64__)
+uint64_t ftp_tsc0, ftp_mono0;
+double ftp_ns_per_tick = 1.0;
+
+void ftp_clock_init(void)
+{
+    uint64_t m1 = ftp_mono_ns(), t1 = __rdtsc(), m2, t2;
+    do {
+        m2 = ftp_mono_ns();
+        t2 = __rdtsc();
+    } while (m2 - m1 < 2000000 && t2 > t1);
+    ftp_ns_per_tick = t2 > t1 ? (double)(m2 - m1) / (double)(t2 - t1) : 1.0;
+    ftp_tsc0 = t2;
+    ftp_mono0 = m2;
+}
+#else
+void ftp_clock_init(void) {}
+#endif
 
 static uint64_t wall_ns(void)
 {
@@ -244,7 +264,7 @@ static void send_snapshot(ftp_probe *p, const struct ftp_frame *top)
 
 static void charge(ftp_probe *p, uint64_t t0)
 {
-    uint64_t now = ftp_mono_ns(), spent = now - t0;
+    uint64_t now = ftp_now_ns(), spent = now - t0;
     p->cpu_ns += spent;
     if (now - p->window_ns >= WINDOW_NS) {
         p->window_ns = now;
@@ -293,7 +313,7 @@ static void one(ftp_probe *p, const struct ftp_frame *f)
 {
     if (p->dead)
         return;
-    uint64_t t0 = ftp_mono_ns();
+    uint64_t t0 = ftp_now_ns();
     if (p->expire_ns && t0 >= p->expire_ns) {
         finish(p, "expired", "expired (--expire)");
         return;
@@ -344,18 +364,20 @@ static void one(ftp_probe *p, const struct ftp_frame *f)
     charge(p, t0);
 }
 
+/* Called by the interpreter with no exception set (a sys.monitoring
+ * callback, or the call frametap put into the bytecode), so there is none
+ * of the program's to keep; any of ours is cleared before returning. */
 void ftp_hit(ftp_probe *const *probes, Py_ssize_t n, int entry)
 {
     (void)entry;
     if (in_probe || ftp_forked)
         return;
     in_probe = 1;
-    FT_SAVE_ERROR;
     struct ftp_frame f;
     if (ftp_frame_current(&f))
         for (Py_ssize_t i = 0; i < n; i++)
             one(probes[i], &f);
-    PyErr_Clear();
-    FT_RESTORE_ERROR;
+    if (PyErr_Occurred())
+        PyErr_Clear();
     in_probe = 0;
 }

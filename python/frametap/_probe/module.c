@@ -190,6 +190,7 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__probe(void)
 {
     if (ftp_probe_type_init() < 0)
         return NULL;
+    ftp_clock_init();
     PyObject *m = PyModule_Create(&module);
     if (!m)
         return NULL;

@@ -28,18 +28,23 @@ static PyObject *node_object(const struct ftx_expr *x, const struct ftx_node *n)
     }
 }
 
-int ftp_cexpr_init(struct ftp_cexpr *c, struct ftx_expr *x)
+/* After the probe's redaction words are known: the secrecy of every name
+ * and literal string is decided once here, not at each hit. */
+int ftp_cexpr_init(struct ftp_cexpr *c, struct ftx_expr *x, const ftp_probe *p)
 {
     memset(c, 0, sizeof *c);
     c->x = x;
     for (int i = 0; i < x->nnodes; i++) {
-        int k = x->nodes[i].kind;
+        const struct ftx_node *n = &x->nodes[i];
+        int k = n->kind;
         if (k == FTX_NOT || k == FTX_AND || k == FTX_OR || k == FTX_CMP || k == FTX_INDEX
             || k == FTX_LEN || k == FTX_NEG || k == FTX_SEQ || k == FTX_ITEM)
             continue;
-        c->obj[i] = node_object(x, &x->nodes[i]);
+        c->obj[i] = node_object(x, n);
         if (!c->obj[i])
             return -1;
+        if (k == FTX_NAME || k == FTX_ATTR || k == FTX_STR)
+            c->secret[i] = (uint8_t)ftp_is_secret(p, ftx_str(x, n), n->len);
     }
     return 0;
 }
@@ -97,6 +102,7 @@ static int value_error(const char *what, const char *why)
 
 static int compile_spec(ftp_probe *p, const char *action, const char *tmpl, const char *when)
 {
+    /* p->redact is filled before this runs */
     char err[300];
     if (!strcmp(action, "log")) p->action = FTP_LOG;
     else if (!strcmp(action, "snapshot")) p->action = FTP_SNAPSHOT;
@@ -106,7 +112,8 @@ static int compile_spec(ftp_probe *p, const char *action, const char *tmpl, cons
         if (ftx_template_parse(tmpl ? tmpl : "", &p->tmpl, err, sizeof err) < 0)
             return value_error("--log", err);
         for (int i = 0; i < p->tmpl.nparts; i++)
-            if (p->tmpl.parts[i].expr && ftp_cexpr_init(&p->parts[i], p->tmpl.parts[i].expr) < 0)
+            if (p->tmpl.parts[i].expr
+                && ftp_cexpr_init(&p->parts[i], p->tmpl.parts[i].expr, p) < 0)
                 return -1;
     }
     if (when && *when) {
@@ -120,7 +127,7 @@ static int compile_spec(ftp_probe *p, const char *action, const char *tmpl, cons
             return value_error("--when", err);
         }
         p->has_when = 1;
-        if (ftp_cexpr_init(&p->when, x) < 0)
+        if (ftp_cexpr_init(&p->when, x, p) < 0)
             return -1;
     }
     return 0;
@@ -155,13 +162,13 @@ PyObject *ftp_probe_new(PyObject *self, PyObject *args, PyObject *kw)
     p->limit = limit;
     p->rate = rate;
     p->tokens = rate;
-    p->refill_ns = ftp_mono_ns();
-    p->expire_ns = expire > 0 ? ftp_mono_ns() + (uint64_t)(expire * 1e9) : 0;
+    p->refill_ns = ftp_now_ns();
+    p->expire_ns = expire > 0 ? ftp_now_ns() + (uint64_t)(expire * 1e9) : 0;
     p->frames = frames;
     p->budget = budget;
-    p->window_ns = ftp_mono_ns();
-    if (compile_spec(p, action, tmpl, when) < 0
-        || (redact && redact != Py_None && take_redact(p, redact) < 0)) {
+    p->window_ns = ftp_now_ns();
+    if ((redact && redact != Py_None && take_redact(p, redact) < 0)
+        || compile_spec(p, action, tmpl, when) < 0) {
         Py_DECREF(p);
         return NULL;
     }
@@ -195,7 +202,7 @@ static PyObject *probe_get_expired(PyObject *self, void *c)
 {
     (void)c;
     ftp_probe *p = (ftp_probe *)self;
-    return PyBool_FromLong(p->expire_ns && ftp_mono_ns() >= p->expire_ns);
+    return PyBool_FromLong(p->expire_ns && ftp_now_ns() >= p->expire_ns);
 }
 
 static PyMethodDef probe_methods[] = {
