@@ -32,7 +32,8 @@ TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux 
 # extension named by that interpreter's EXT_SUFFIX inside build/python/frametap.
 # `make python` builds it for every interpreter the tests know, or for one:
 # `make python PYTHON=/usr/bin/python3.11`. PYEXT_SRC changes rebuild it.
-PYEXT_SRC = $(wildcard python/frametap/*.py python/frametap/_tracer/*.[ch] python/frametap/_probe/*.[ch] \
+PYEXT_SRC = $(wildcard python/frametap/*.py python/frametap/*/*.py python/frametap/_tracer/*.[ch] \
+            python/frametap/_probe/*.[ch] \
             python/frametap/common/*.h src/probe/*.[ch]) src/trace/trace_format.h
 
 python:

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 out=${OUT:-build/python}/frametap
 mkdir -p "$out"
 cp python/frametap/*.py "$out/"
+mkdir -p "$out/_exec_site"
+cp python/frametap/_exec_site/*.py "$out/_exec_site/"
 CFLAGS=${CFLAGS:--O2 -g}
 EXTRA=${EXTRA_CFLAGS:-}
 

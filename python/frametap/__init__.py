@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 
-from . import _tracer
+from . import _exec, _tracer
 
 EVENTS = {
     "call": _tracer.EV_CALL, "c": _tracer.EV_C, "line": _tracer.EV_LINE,
@@ -105,7 +105,8 @@ class trace:
     """
 
     def __init__(self, path="frametap.ftt", events=DEFAULT_EVENTS, within=None, include=(),
-                 exclude=(), max_depth=0, buffer_mb=64, output=None, format=None):
+                 exclude=(), max_depth=0, buffer_mb=64, output=None, format=None,
+                 _parent_pid=0):
         self.path = os.path.abspath(path)
         self.events = events_mask(events)
         self.within = within
@@ -117,12 +118,14 @@ class trace:
         self.output = output
         self.format = format
         self.stats = None
+        self._parent_pid = _parent_pid      # an exec'd program: its own pid
 
     def start(self):
         _tracer.start(self.path, events=self.events, max_depth=self.max_depth,
                       within=self.within, include=self.include, exclude=self.exclude,
-                      buffer_mb=self.buffer_mb)
+                      buffer_mb=self.buffer_mb, parent_pid=self._parent_pid)
         os._exit = _exit_flushing
+        _exec.watch(self)
         return self
 
     def stop(self):

@@ -35,18 +35,34 @@ def _fresh_main(**extra):
     return g
 
 
+def _fix_orig_argv(mode, target):
+    """sys.orig_argv (3.10+) as python alone would have it: the runner's
+    '-c BOOTSTRAP MODE TARGET' becomes 'TARGET', '-m TARGET' or '-c TARGET'."""
+    orig = getattr(sys, "orig_argv", None)
+    if not orig:
+        return
+    for i in range(len(orig) - 3):
+        if orig[i] == "-c" and "frametap._run" in orig[i + 1] and orig[i + 2] == mode:
+            how = {"script": [target], "module": ["-m", target], "code": ["-c", target]}[mode]
+            sys.orig_argv = orig[:i] + how + orig[i + 4:]
+            return
+
+
 def _prepare(mode, target, args):
     """Sets up sys as python would; returns load(on_code) -> the callable
     that runs the program (on_code sees the main code before it runs)."""
+    _fix_orig_argv(mode, target)
     if mode == "script":
         sys.argv = [target] + args
         sys.path[0] = os.path.dirname(os.path.realpath(target))
+        # 3.9+ python makes the script's path absolute (__file__, tracebacks)
+        path = os.path.abspath(target) if sys.version_info >= (3, 9) else target
 
         def load(on_code):
             with io.open_code(target) as f:
                 source = f.read()
-            code = on_code(compile(source, target, "exec"))
-            g = _fresh_main(__file__=target, __cached__=None)
+            code = on_code(compile(source, path, "exec"))
+            g = _fresh_main(__file__=path, __cached__=None)
             return lambda: exec(code, g)
         return load
     if mode == "module":
@@ -144,5 +160,9 @@ def main():
                             max_depth=int(cfg.get("max_depth", "0")),
                             buffer_mb=int(cfg.get("buffer_mb", "64")))
     run = _load_or_exit(_prepare(mode, target, args))
+    frame = sys._getframe(1)          # the bootstrap: never shown, nor its return
+    while frame is not None:
+        frametap._tracer.exclude_code(frame.f_code)
+        frame = frame.f_back
     tracer.start()                    # stopped by frametap's atexit hook, after the program's
     _run_reporting(run, frametap._tracer.stop)

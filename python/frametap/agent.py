@@ -21,6 +21,7 @@ from ._probes import Manager, ProbeError
 _manager = None
 _on_run = None           # the runner's wait for frametap's RUN
 _tracer = None           # a trace started by `frametap trace PID`
+_tracer_client = None
 _path = None
 _registered = False
 
@@ -144,18 +145,24 @@ def _command(client, data):
             _on_run = None
         return _wire.reply(True, "running")
     if kind in (_wire.TRACE_START, _wire.TRACE_STOP):
-        return _trace_command(kind, fields)
+        return _trace_command(kind, fields, client)
     return _wire.reply(False, "unknown command %d" % kind)
 
 
-def _trace_command(kind, fields):
-    global _tracer
+def _stop_trace():
+    global _tracer, _tracer_client
+    stats = _tracer.stop()
+    _tracer = _tracer_client = None
+    return stats
+
+
+def _trace_command(kind, fields, client):
+    global _tracer, _tracer_client
     import frametap
     if kind == _wire.TRACE_STOP:
         if _tracer is None:
             return _wire.reply(False, "no trace is running")
-        stats = _tracer.stop()
-        _tracer = None
+        stats = _stop_trace()
         return _wire.reply(True, "events %s dropped %s" % (stats["events"], stats["dropped"]))
     if _tracer is not None or frametap._tracer.active():
         return _wire.reply(False, "a trace is already running in this process")
@@ -168,6 +175,7 @@ def _trace_command(kind, fields):
                              max_depth=int(opts.get(_wire.T_MAX_DEPTH, "0")),
                              buffer_mb=int(opts.get(_wire.T_BUFFER_MB, "64")))
     _tracer.start()
+    _tracer_client = client
     return _wire.reply(True, "tracing")
 
 
@@ -179,6 +187,8 @@ def _handle(kind, client, data):
             return _hello()
         if kind == "gone":
             _manager.remove_client(client)
+            if _tracer is not None and _tracer_client == client:
+                _stop_trace()                # its frametap went away: stop tracing
             if _on_run is not None:          # frametap went away before RUN
                 _on_run(False)
                 _on_run = None

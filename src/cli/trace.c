@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "options.h"
 #include "pyrun.h"
+#include "trace_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ struct trace_opts {
     const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
     int ninclude, nexclude;
     long max_depth, buffer_mb;
+    double duration;
     int quiet;
 };
 
@@ -52,11 +54,15 @@ static void usage(FILE *f)
     const struct ft_trace_format *fmts = ft_trace_formats(&n);
     fprintf(f,
         "usage: frametap trace [OPTIONS] -- PYTHON [PYTHON-OPTIONS] (SCRIPT | -m MODULE | -c CODE) [ARGS]\n"
+        "       frametap trace [OPTIONS] PID\n"
         "       frametap trace --from RAW [-o FILE]...\n\n"
         "Runs the program with frametap's tracer inside (no change to its code, its\n"
-        "output or its exit status) and writes what happened, in order.\n\n"
+        "output or its exit status) and writes what happened, in order. A running\n"
+        "program (PID) is traced until Ctrl-C or --duration: on CPython 3.14+ any,\n"
+        "before only one started by 'frametap probe --' or that called\n"
+        "frametap.agent.start() (see README, Probes).\n\n"
         "  -o, --output FILE    write here; repeat for several formats (default\n"
-        "                       frametap-trace-PID.txt)\n"
+        "                       frametap-trace-PID.txt, PID: the program's)\n"
         "  -f, --format NAME    format of every output instead of the file extension:\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "                         %-7s (%s) %s\n", fmts[i].name, fmts[i].suffix, fmts[i].what);
@@ -74,6 +80,7 @@ static void usage(FILE *f)
         "                       program is never made to wait\n"
         "      --raw FILE       keep the raw trace here (children write FILE.PID)\n"
         "      --from RAW       convert a raw trace instead of running a program\n"
+        "  -d, --duration S     PID: stop after S seconds (default: Ctrl-C or its end)\n"
         "  -q, --quiet          no summary on stderr\n\n"
         "examples:\n"
         "  frametap trace -o calls.txt -- python app.py --port 8080\n"
@@ -121,13 +128,14 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
         { "include", required_argument, 0, 'i' }, { "exclude", required_argument, 0, 'x' },
         { "max-depth", required_argument, 0, 'D' }, { "buffer-mb", required_argument, 0, 'b' },
         { "raw", required_argument, 0, 'R' }, { "from", required_argument, 0, 'F' },
-        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+        { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 },
     };
     *o = (struct trace_opts){ .events = FT_EV_DEFAULT, .buffer_mb = 64 };
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:d:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if (o->noutputs == MAX_OUTPUTS) {
@@ -162,6 +170,10 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
         case 'R': o->raw = optarg; break;
         case 'F': o->from = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'd':
+            if (ft_opts_number("trace", "--duration", optarg, 0.001, 1e7, &o->duration) < 0)
+                return -1;
+            break;
         case 'h': usage(stdout); exit(0);
         default:
             fprintf(stderr, "frametap trace: unknown or incomplete option '%s' (see 'frametap "
@@ -233,6 +245,13 @@ static void summary(const struct ft_trace *t, const struct trace_opts *o)
                 incomplete == 1 ? "" : "es");
 }
 
+static int unlink_one(void *arg, const char *path)
+{
+    (void)arg;
+    unlink(path);
+    return 0;
+}
+
 /* remove: the raw files were ours (a temporary), delete them after. */
 static int convert(const struct trace_opts *o, const char *raw, int remove)
 {
@@ -247,14 +266,10 @@ static int convert(const struct trace_opts *o, const char *raw, int remove)
         rc = write_one(&t, o->outputs[i], o->format, raw);
     if (rc == 0 && !o->quiet)
         summary(&t, o);
-    for (size_t i = 0; remove && i < t.nprocs; i++) {
-        char child[PATH_MAX + 16];
-        snprintf(child, sizeof child, "%s.%u", raw, t.procs[i].pid);
-        if (t.procs[i].parent_pid)
-            unlink(child);
-    }
-    if (remove)
+    if (remove) {
+        ft_trace_each_child(raw, unlink_one, NULL);
         unlink(raw);
+    }
     ft_trace_free(&t);
     return rc;
 }
@@ -286,28 +301,96 @@ static void set_env(const struct trace_opts *o, const char *raw)
     set_env_globs("FRAMETAP_TRACE_EXCLUDE", o->exclude, o->nexclude);
 }
 
+/* A raw file for the program to write: ours, unless --raw gave one. */
+static int make_raw(const struct trace_opts *o, char *raw, size_t cap)
+{
+    if (o->raw) {
+        snprintf(raw, cap, "%s", o->raw);
+        return 0;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(raw, cap, "%s/frametap-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(raw);
+    if (fd < 0) {
+        ft_fail(FT_E_SYSTEM, "cannot create a temporary file in %s: %s (set TMPDIR)",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static void default_output(struct trace_opts *o, pid_t pid)
+{
+    static char name[64];
+    if (o->noutputs == 0) {
+        snprintf(name, sizeof name, "frametap-trace-%d.txt", (int)pid);
+        o->outputs[o->noutputs++] = name;
+    }
+}
+
+static int is_pid(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* frametap trace PID */
+static int trace_running(struct trace_opts *o, pid_t pid)
+{
+    char raw[PATH_MAX];
+    struct stat st;
+    if (make_raw(o, raw, sizeof raw) < 0)
+        return ft_report_error();
+    /* the program writes it: give it to the program's user */
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/%d", (int)pid);
+    if (stat(proc, &st) == 0 && st.st_uid != getuid() && chown(raw, st.st_uid, (gid_t)-1) < 0) {
+        ft_fail(FT_E_SYSTEM, "cannot give %s to uid %u: %s", raw, (unsigned)st.st_uid,
+                strerror(errno));
+        return ft_report_error();
+    }
+    struct ft_trace_request r = { o->events, o->within, o->include, o->exclude, o->ninclude,
+                                  o->nexclude, o->max_depth, o->buffer_mb, o->duration, o->quiet };
+    default_output(o, pid);
+    if (ft_trace_attach(pid, &r, raw) < 0) {
+        if (!o->raw)
+            unlink(raw);
+        return ft_report_error_for(pid);
+    }
+    return convert(o, raw, !o->raw) < 0 ? ft_report_error() : 0;
+}
+
 int ft_cmd_trace(int argc, char **argv)
 {
     struct trace_opts o;
     int first = parse_options(argc, argv, &o);
     if (first < 0)
         return FT_E_USAGE;
-    static char default_out[64];
-    if (o.noutputs == 0) {
-        snprintf(default_out, sizeof default_out, "frametap-trace-%d.txt", (int)getpid());
-        o.outputs[o.noutputs++] = default_out;
-    }
     if (o.from) {
         if (first < argc) {
             fprintf(stderr, "frametap trace: --from converts a trace; give no command with it\n");
             return FT_E_USAGE;
         }
+        struct stat st;
+        if (stat(o.from, &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "frametap trace: --from takes a raw trace file (written with --raw or "
+                    "frametap.trace()), not the directory %s\n", o.from);
+            return FT_E_USAGE;
+        }
+        default_output(&o, getpid());
         return convert(&o, o.from, 0) < 0 ? ft_report_error() : 0;
     }
     if (first >= argc) {
         usage(stderr);
         return FT_E_USAGE;
     }
+    if (first == argc - 1 && is_pid(argv[first]) && strcmp(argv[first - 1], "--") != 0)
+        return trace_running(&o, (pid_t)atoi(argv[first]));
     char **cmd = argv + first;
     int n = argc - first;
     struct pycmd p;
@@ -316,23 +399,15 @@ int ft_cmd_trace(int argc, char **argv)
         return FT_E_USAGE;
     if (ft_package_dir(pkg, sizeof pkg) < 0 || ft_check_python(cmd[0], pkg, "_tracer") < 0)
         return ft_report_error();
-    if (o.raw) {
-        snprintf(raw, sizeof raw, "%s", o.raw);
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(raw, sizeof raw, "%s/frametap-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        int fd = mkstemp(raw);
-        if (fd < 0) {
-            ft_fail(FT_E_SYSTEM, "cannot create a temporary file in %s: %s (set TMPDIR)",
-                    tmp && *tmp ? tmp : "/tmp", strerror(errno));
-            return ft_report_error();
-        }
-        close(fd);
-    }
+    if (make_raw(&o, raw, sizeof raw) < 0)
+        return ft_report_error();
     set_env(&o, raw);
     int status = 0;
     pid_t child;
-    if (ft_start_python(cmd, n, &p, pkg, &child) < 0 || ft_wait_python(child, &status) < 0)
+    if (ft_start_python(cmd, n, &p, pkg, &child) < 0)
+        return ft_report_error();
+    default_output(&o, child);
+    if (ft_wait_python(child, &status) < 0)
         return ft_report_error();
     struct stat st;
     if (stat(raw, &st) != 0 || st.st_size == 0) {

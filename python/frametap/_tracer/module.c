@@ -108,14 +108,16 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *names[] = { "path", "events", "max_depth", "within", "include", "exclude",
-                             "buffer_mb", NULL };
+                             "buffer_mb", "parent_pid", NULL };
     const char *path, *within = NULL;
     unsigned int events = FT_EV_DEFAULT;
     int max_depth = 0;
     Py_ssize_t buffer_mb = 64;
+    unsigned int parent_pid = 0;
     PyObject *include = NULL, *exclude = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOn:start", names, &path, &events,
-                                     &max_depth, &within, &include, &exclude, &buffer_mb))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOnI:start", names, &path, &events,
+                                     &max_depth, &within, &include, &exclude, &buffer_mb,
+                                     &parent_pid))
         return NULL;
     if (ftt.active) {
         PyErr_SetString(PyExc_RuntimeError, "frametap: a trace is already running in this process");
@@ -136,7 +138,7 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
          && take_globs(include, ftt.opt.include, &ftt.opt.ninclude, "include") < 0)
         || (exclude && exclude != Py_None
             && take_globs(exclude, ftt.opt.exclude, &ftt.opt.nexclude, "exclude") < 0)
-        || ftt_codes_init() < 0 || load_helpers() < 0 || begin(0) < 0) {
+        || ftt_codes_init() < 0 || load_helpers() < 0 || begin(parent_pid) < 0) {
         free_options(&ftt.opt);
         return NULL;
     }
@@ -232,6 +234,16 @@ static PyObject *is_active(PyObject *self, PyObject *unused)
     return PyBool_FromLong(ftt.active);
 }
 
+static PyObject *exclude_code(PyObject *self, PyObject *code)
+{
+    (void)self;
+    if (ftt_exclude_code(code) < 0) {
+        PyErr_SetString(PyExc_ValueError, "frametap: exclude_code takes a code object");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     { "start", (PyCFunction)(void (*)(void))start, METH_VARARGS | METH_KEYWORDS,
       "start(path, events=DEFAULT, max_depth=0, within=None, include=(), exclude=(), buffer_mb=64)" },
@@ -242,6 +254,7 @@ static PyMethodDef methods[] = {
     { "floor_start", floor_start, METH_NOARGS, "bench: install a hook that only counts" },
     { "floor_stop", floor_stop, METH_NOARGS, "bench: remove it; returns the count" },
     { "active", is_active, METH_NOARGS, "is a trace running?" },
+    { "exclude_code", exclude_code, METH_O, "never show events of this code object" },
     { NULL, NULL, 0, NULL },
 };
 

@@ -202,6 +202,7 @@ int ftt_codes_init(void);
 struct ftt_code *ftt_code_slow(struct ftt_thread *t, PyObject *code, PyObject *globals);
 uint32_t ftt_func_id(struct ftt_thread *t, PyObject *callable);
 void ftt_codes_reset(void);
+int ftt_exclude_code(PyObject *code);
 
 /* globals: the frame's, when the caller has them at no cost; else NULL and
  * the slow path asks the interpreter (only on a code object's first event). */
