@@ -94,6 +94,7 @@ struct ftt_thread {
     unsigned char *pos, *end;
     uint32_t retry_in;          /* while dropping: events until next try */
     uint64_t events, dropped, dropped_reported;
+    uint64_t dropped_queued;    /* dropped as of the last chunk handed to the writer */
     int depth;                  /* Python frames entered minus left */
     int within_depth;           /* depth of the --within call, -1: outside */
     int name_tries;             /* thread name lookups left */
