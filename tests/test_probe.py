@@ -383,6 +383,26 @@ def test_attach_list_remove_and_detach(python, tmp_path, minor):
     assert "Traceback" not in err and err == "", err
 
 
+def test_trace_a_running_program(python, tmp_path, minor):
+    """frametap trace PID: on 3.14+ any program (PEP 768), before one with the
+    agent; until --duration; the program goes on as before afterwards."""
+    svc = Service(python, tmp_path, agent=minor < 14)
+    out = str(tmp_path / "t.txt")
+    try:
+        r = subprocess.run([FT, "trace", "-q", "-d", "1.5", "-e", "call", "--include",
+                            "*probe_service.py", "-o", out, str(svc.pid)], capture_output=True,
+                           text=True, timeout=120, env=svc.env)
+        assert r.returncode == 0, r.stderr
+        report = svc.ask("report", "report")
+    finally:
+        err = svc.stop()
+    body = open(out, encoding="utf-8").read()
+    assert re.search(r"=> tick in \S*probe_service.py:%d" % (SM["tick"] - 1), body), body[:2000]
+    assert re.search(r"<= tick in \S*probe_service.py", body)
+    assert "same=True" in report and "hooks=[]" in report, report
+    assert err == "", err
+
+
 def test_attach_without_agent_is_one_line(python, tmp_path, minor):
     svc = Service(python, tmp_path, agent=False)
     try:
