@@ -12,10 +12,11 @@ of a small one, each loop timed in CPU seconds inside the program. Modes:
   log        a logpoint hit at every call (-o FILE, --budget 100: never paused)
   bdb        bdb with a breakpoint in an unrelated function (N/10 calls, scaled)
   cprofile   cProfile enabled around the loops (N/10 calls, scaled)
-Each measurement is a fresh process; modes are interleaved round by round
-and medians reported (this machine is shared and noisy). The ratio is the
-median loop time over the median with no tool; ns/call is the difference
-per call. Prints Markdown for bench/RESULTS.md."""
+Each measurement is a fresh process timing each loop 3 times and keeping
+the best (bdb and cProfile: once); modes are interleaved round by round and
+medians of those reported (this machine is shared and noisy). The ratio is
+the median loop time over the median with no tool; ns/call is the
+difference per call. Prints Markdown for bench/RESULTS.md."""
 import argparse
 import json
 import os
@@ -42,17 +43,18 @@ def probe_args(mode, tmp):
     return {
         "elsewhere": ["--at", at("unrelated"), "--count"],
         "never": ["--at", at("never"), "--count"],
-        "false": ["--at", at("every"), "--log", "x={x}", "--when", "x < 0"],
+        "false": ["--at", at("every"), "--log", "x={x}", "--when", "x < 0", "--budget", "100"],
         "log": ["--at", at("every"), "--log", "x={x}", "--budget", "100"],
     }[mode] + ["-q", "-o", os.path.join(tmp, "hits.jsonl")]
 
 
 def one(python, mode, calls, tmp):
     n = calls // SLOW.get(mode, 1)
+    reps = "1" if mode in SLOW else "3"
     if mode in ("none", "bdb", "cprofile"):
-        cmd = [python, WORK, str(n), mode]
+        cmd = [python, WORK, str(n), mode, reps]
     else:
-        cmd = [FT, "probe", *probe_args(mode, tmp), "--", python, WORK, str(n), "probe"]
+        cmd = [FT, "probe", *probe_args(mode, tmp), "--", python, WORK, str(n), "probe", reps]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=tmp)
     if r.returncode != 0:
         raise RuntimeError("%s %s failed: %s" % (python, mode, r.stderr[-800:]))
@@ -74,14 +76,16 @@ def measure(python, rounds, calls, tmp):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "5")))
-    ap.add_argument("--calls", type=int, default=1000000)
+    ap.add_argument("--calls", type=int, default=2000000)
     ap.add_argument("--python", action="append")
     args = ap.parse_args()
     pythons = args.python or [p for _, p, _ in interpreters.expected() if p]
     print("## Probes: cost to the program (`bench/probe_cost.py --rounds %d --calls %d`)\n"
           % (args.rounds, args.calls))
     print("Loop CPU time over python alone (empty method / small method); the goal for "
-          "the first three is <= 1.02x. Medians of %d interleaved rounds.\n" % args.rounds)
+          "the first three is <= 1.02x. Medians of %d interleaved rounds, each the best of 3 "
+          "timings of the loop (bdb and cProfile: %d calls, once, scaled).\n"
+          % (args.rounds, args.calls // 10))
     print("| interpreter | elsewhere | never-run line | --when false | logpoint every call "
           "| bdb, breakpoint elsewhere | cProfile | --when false ns/hit | logpoint ns/hit |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -174,10 +174,10 @@ class Manager:
             if note == "module":
                 text += "; module-level code that already ran will not run again"
         elif note == "module":
-            text = "waiting: line %d is module-level code, it fires when %s is imported" % (
+            text = "set: line %d is module-level code, it fires when %s is imported" % (
                 target.line, target.file)
         else:
-            text = "waiting for %s to be loaded" % (target.file or "a function named " + target.func)
+            text = "set: fires once %s is loaded" % (target.file or "a function named " + target.func)
         return entry.id, text
 
     def _arm_in(self, entry, codes, index):

@@ -48,6 +48,7 @@ static void usage(FILE *f)
         "usage: frametap probe [OPTIONS] --at WHERE ACTION [--at WHERE ACTION ...] -- PYTHON\n"
         "                      [PYTHON-OPTIONS] (SCRIPT | -m MODULE | -c CODE) [ARGS]\n"
         "       frametap probe [OPTIONS] --at WHERE ACTION ... PID\n"
+        "       frametap probe -- PYTHON ...  (no probe yet: 'frametap probe PID' adds them)\n"
         "       frametap probe --list PID | --remove ID PID\n\n"
         "Non-breaking breakpoints: at a line (or on entry to a function) log values,\n"
         "take a snapshot of the locals and the stack, or count hits, without stopping\n"
@@ -128,7 +129,8 @@ static int parse(int argc, char **argv, struct probe_cmd *c)
         fprintf(stderr, "frametap probe: --list and --remove take a PID only\n");
         return -1;
     }
-    if (!c->list && !c->remove && ft_probe_set_check(&c->set) < 0)
+    /* a program started with no probe still takes them later (probe PID) */
+    if (!c->list && !c->remove && ft_probe_set_check(&c->set, !c->run.command) < 0)
         return -1;
     return 0;
 }

@@ -171,9 +171,9 @@ int ft_probe_option(struct ft_probe_set *s, int c, const char *arg)
     return 0;
 }
 
-int ft_probe_set_check(const struct ft_probe_set *s)
+int ft_probe_set_check(const struct ft_probe_set *s, int need_one)
 {
-    if (s->n == 0) {
+    if (s->n == 0 && need_one) {
         fprintf(stderr, "frametap probe: give at least one probe: --at FILE:LINE (or FUNC) "
                 "with --log TEXT, --snapshot or --count\n");
         return -1;

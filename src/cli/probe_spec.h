@@ -45,8 +45,9 @@ enum {
 /* Applies one option to the set. 1: taken, 0: not a probe option, -1: bad
  * (message printed). */
 int ft_probe_option(struct ft_probe_set *s, int c, const char *arg);
-/* After the options: every probe has one action. 0 or -1 (printed). */
-int ft_probe_set_check(const struct ft_probe_set *s);
+/* After the options: every probe has one action (and there is one, when
+ * need_one). 0 or -1 (printed). */
+int ft_probe_set_check(const struct ft_probe_set *s, int need_one);
 /* The ADD message for probe i into b (whole message). */
 size_t ft_probe_add_message(const struct ft_probe_set *s, int i, struct ftw_buf *b);
 /* The --help lines of the probe options. */
