@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 
-from . import _exec, _tracer
+from . import _exec, _tracer, _within
 
 EVENTS = {
     "call": _tracer.EV_CALL, "c": _tracer.EV_C, "line": _tracer.EV_LINE,
@@ -119,18 +119,30 @@ class trace:
         self.format = format
         self.stats = None
         self._parent_pid = _parent_pid      # an exec'd program: its own pid
+        self._within = None
 
     def start(self):
         _tracer.start(self.path, events=self.events, max_depth=self.max_depth,
                       within=self.within, include=self.include, exclude=self.exclude,
-                      buffer_mb=self.buffer_mb, parent_pid=self._parent_pid)
+                      buffer_mb=self.buffer_mb, parent_pid=self._parent_pid,
+                      lazy_within=bool(self.within))
+        if self.within:
+            self._within = _within.Within(self.within).start()
         os._exit = _exit_flushing
         _exec.watch(self)
         return self
 
+    def fresh_code(self, code):
+        """Code about to run for the first time (the runner's main module):
+        a --within function in it is watched too."""
+        return self._within.fresh_code(code) if self._within is not None else code
+
     def stop(self):
         os._exit = _real_exit
         self.stats = _tracer.stop()
+        if self._within is not None:
+            self._within.stop()
+            self._within = None
         if self.output and self.stats is not None:
             convert(self.path, self.output, self.format)
         return self.stats

@@ -160,7 +160,7 @@ class Manager:
                              limit=int(spec.get("limit", 0)), rate=float(spec.get("rate", 0)),
                              expire=float(spec.get("expire", 0)), frames=int(spec.get("frames", 0)),
                              budget=float(spec.get("budget", 0.01)),
-                             redact=spec.get("redact", []))
+                             redact=spec.get("redact", []), call=spec.get("call"))
         entry = Entry(self.next_id, client, spec, probe, target)
         self.next_id += 1
         self.entries[entry.id] = entry

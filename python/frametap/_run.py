@@ -159,10 +159,11 @@ def main():
                             exclude=_globs(cfg.get("exclude")),
                             max_depth=int(cfg.get("max_depth", "0")),
                             buffer_mb=int(cfg.get("buffer_mb", "64")))
-    run = _load_or_exit(_prepare(mode, target, args))
+    load = _prepare(mode, target, args)
     frame = sys._getframe(1)          # the bootstrap: never shown, nor its return
     while frame is not None:
         frametap._tracer.exclude_code(frame.f_code)
         frame = frame.f_back
     tracer.start()                    # stopped by frametap's atexit hook, after the program's
+    run = _load_or_exit(load, tracer.fresh_code)
     _run_reporting(run, frametap._tracer.stop)

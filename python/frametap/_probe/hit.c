@@ -351,7 +351,9 @@ static void one(ftp_probe *p, const struct ftp_frame *f)
         return;
     }
     p->hits++;
-    if (p->action == FTP_COUNT)
+    if (p->action == FTP_CALL)
+        p->call();
+    else if (p->action == FTP_COUNT)
         __atomic_add_fetch(&p->count_pending, 1, __ATOMIC_RELAXED);
     else if (hit_buf || (hit_buf = PyMem_RawMalloc(FTP_MAX_HIT)) != NULL)
         (p->action == FTP_LOG ? send_log : send_snapshot)(p, f);

@@ -31,7 +31,7 @@ static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 #define Py_IS_TYPE(o, t) (Py_TYPE(o) == (t))
 #endif
 
-enum ftp_action { FTP_LOG = 1, FTP_SNAPSHOT = 2, FTP_COUNT = 3 };
+enum ftp_action { FTP_LOG = 1, FTP_SNAPSHOT = 2, FTP_COUNT = 3, FTP_CALL = 4 };
 
 /* Bounds of rendering: per value, and for a whole hit. */
 #define FTP_MAX_ITEMS      20
@@ -67,6 +67,7 @@ typedef struct ftp_probe {
     uint64_t refill_ns;
     uint64_t expire_ns;           /* CLOCK_MONOTONIC deadline, 0: none */
     int frames;                   /* snapshot: callers with their locals */
+    void (*call)(void);           /* FTP_CALL: frametap's own C hook (trace --within) */
     double budget;                /* share of one core, e.g. 0.01 */
     uint64_t window_ns, window_spent, paused_until;
     char redact[FTP_MAX_REDACT][32];

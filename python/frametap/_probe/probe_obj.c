@@ -107,6 +107,7 @@ static int compile_spec(ftp_probe *p, const char *action, const char *tmpl, cons
     if (!strcmp(action, "log")) p->action = FTP_LOG;
     else if (!strcmp(action, "snapshot")) p->action = FTP_SNAPSHOT;
     else if (!strcmp(action, "count")) p->action = FTP_COUNT;
+    else if (!strcmp(action, "call") && p->call) p->action = FTP_CALL;
     else return value_error("action", "log, snapshot or count");
     if (p->action == FTP_LOG) {
         if (ftx_template_parse(tmpl ? tmpl : "", &p->tmpl, err, sizeof err) < 0)
@@ -137,17 +138,23 @@ PyObject *ftp_probe_new(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *names[] = { "id", "action", "client", "template", "when", "limit", "rate",
-                             "expire", "frames", "budget", "redact", NULL };
+                             "expire", "frames", "budget", "redact", "call", NULL };
     unsigned int id, client = 0;
     const char *action, *tmpl = NULL, *when = NULL;
     unsigned long long limit = 0;
     double rate = 0, expire = 0, budget = 0.01;
     int frames = 0;
-    PyObject *redact = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "Is|IzzKddidO:Probe", names, &id, &action,
+    PyObject *redact = NULL, *call = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Is|IzzKddidOO:Probe", names, &id, &action,
                                      &client, &tmpl, &when, &limit, &rate, &expire, &frames,
-                                     &budget, &redact))
+                                     &budget, &redact, &call))
         return NULL;
+    void *fn = NULL;
+    if (call && call != Py_None) {
+        fn = PyCapsule_GetPointer(call, "frametap._tracer.within_entered");
+        if (!fn)
+            return NULL;
+    }
     if (rate < 0 || expire < 0 || frames < 0 || frames > FTP_MAX_STACK || !(budget > 0)
         || budget > 1) {
         PyErr_SetString(PyExc_ValueError, "bad probe limits");
@@ -166,6 +173,7 @@ PyObject *ftp_probe_new(PyObject *self, PyObject *args, PyObject *kw)
     p->expire_ns = expire > 0 ? ftp_now_ns() + (uint64_t)(expire * 1e9) : 0;
     p->frames = frames;
     p->budget = budget;
+    p->call = (void (*)(void))fn;
     p->window_ns = ftp_now_ns();
     if ((redact && redact != Py_None && take_redact(p, redact) < 0)
         || compile_spec(p, action, tmpl, when) < 0) {

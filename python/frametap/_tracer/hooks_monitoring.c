@@ -301,6 +301,65 @@ static int ftt_hooks_prepare(void)
     return tool_id < 0 ? -1 : 0;
 }
 
+/* ---- a lazy --within: global events only while a window is open ---- */
+static long window_mask;           /* the events of an open window */
+static int windows;                /* threads inside a --within call */
+static PyObject *watched;          /* list: code objects with local events */
+
+static int set_global(long mask)
+{
+    PyObject *r = PyObject_CallMethod(monitoring, "set_events", "il", tool_id, mask);
+    Py_XDECREF(r);
+    if (!r)
+        PyErr_Clear();
+    return r ? 0 : -1;
+}
+
+void ftt_window_open(struct ftt_thread *t)
+{
+    if (windows++ == 0) {
+        t->in_hook++;
+        set_global(window_mask);
+        t->in_hook--;
+    }
+}
+
+void ftt_window_close(struct ftt_thread *t)
+{
+    if (windows > 0 && --windows == 0) {
+        t->in_hook++;
+        set_global(0);
+        t->in_hook--;
+    }
+}
+
+int ftt_within_code(PyObject *code)
+{
+    if (tool_id < 0 || !PyCode_Check(code))
+        return -1;
+    long ev = ft_monitoring_event(monitoring, "PY_START") | ft_monitoring_event(monitoring, "PY_RESUME");
+    PyObject *r = PyObject_CallMethod(monitoring, "set_local_events", "iOl", tool_id, code, ev);
+    Py_XDECREF(r);
+    if (!r)
+        return -1;
+    if (!watched && !(watched = PyList_New(0)))
+        return -1;
+    return PyList_Append(watched, code);
+}
+
+void ftt_within_entered(void) {}
+
+static void unwatch(void)
+{
+    for (Py_ssize_t i = 0; watched && i < PyList_GET_SIZE(watched); i++) {
+        PyObject *r = PyObject_CallMethod(monitoring, "set_local_events", "iOi", tool_id,
+                                          PyList_GET_ITEM(watched, i), 0);
+        Py_XDECREF(r);
+    }
+    Py_CLEAR(watched);
+    PyErr_Clear();
+}
+
 int ftt_hooks_start(void)
 {
     if (ftt_hooks_prepare() < 0)
@@ -310,15 +369,18 @@ int ftt_hooks_start(void)
     Py_XDECREF(r);
     if (!r || register_all(wanted_events(), &mask) < 0)
         return -1;
-    r = PyObject_CallMethod(monitoring, "set_events", "il", tool_id, mask);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
+    window_mask = mask;
+    windows = 0;
+    /* lazy --within: nothing global until a --within call starts */
+    return set_global(ftt.opt.lazy_within ? 0 : mask);
 }
 
 void ftt_hooks_stop(void)
 {
     if (tool_id < 0)
         return;
+    unwatch();
+    windows = 0;
     PyObject *r = PyObject_CallMethod(monitoring, "set_events", "ii", tool_id, 0);
     Py_XDECREF(r);
     for (size_t i = 0; i < NCALLBACKS; i++) {

@@ -108,16 +108,17 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *names[] = { "path", "events", "max_depth", "within", "include", "exclude",
-                             "buffer_mb", "parent_pid", NULL };
+                             "buffer_mb", "parent_pid", "lazy_within", NULL };
     const char *path, *within = NULL;
     unsigned int events = FT_EV_DEFAULT;
     int max_depth = 0;
     Py_ssize_t buffer_mb = 64;
     unsigned int parent_pid = 0;
+    int lazy_within = 0;
     PyObject *include = NULL, *exclude = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOnI:start", names, &path, &events,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOnIp:start", names, &path, &events,
                                      &max_depth, &within, &include, &exclude, &buffer_mb,
-                                     &parent_pid))
+                                     &parent_pid, &lazy_within))
         return NULL;
     if (ftt.active) {
         PyErr_SetString(PyExc_RuntimeError, "frametap: a trace is already running in this process");
@@ -132,6 +133,7 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
     ftt.opt.events = events;
     ftt.opt.max_depth = max_depth;
     ftt.opt.within = within && *within ? strdup(within) : NULL;
+    ftt.opt.lazy_within = lazy_within && ftt.opt.within;
     ftt.opt.path = strdup(path);
     ftt.opt.buffer_bytes = (size_t)buffer_mb << 20;
     if ((include && include != Py_None
@@ -244,6 +246,25 @@ static PyObject *exclude_code(PyObject *self, PyObject *code)
     Py_RETURN_NONE;
 }
 
+static PyObject *within_code(PyObject *self, PyObject *code)
+{
+    (void)self;
+    if (!ftt.active || !ftt.opt.lazy_within || ftt_within_code(code) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "frametap: no lazy --within trace is running");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* What frametap._probe calls at a --within function's entry (3.8-3.11). */
+static PyObject *within_capsule(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyCapsule_New((void *)ftt_within_entered, "frametap._tracer.within_entered", NULL);
+}
+
 static PyMethodDef methods[] = {
     { "start", (PyCFunction)(void (*)(void))start, METH_VARARGS | METH_KEYWORDS,
       "start(path, events=DEFAULT, max_depth=0, within=None, include=(), exclude=(), buffer_mb=64)" },
@@ -255,6 +276,9 @@ static PyMethodDef methods[] = {
     { "floor_stop", floor_stop, METH_NOARGS, "bench: remove it; returns the count" },
     { "active", is_active, METH_NOARGS, "is a trace running?" },
     { "exclude_code", exclude_code, METH_O, "never show events of this code object" },
+    { "within_code", within_code, METH_O, "3.12+: watch a --within code object's start" },
+    { "within_capsule", within_capsule, METH_NOARGS,
+      "the C function a probe calls at a --within function's entry (3.8-3.11)" },
     { NULL, NULL, 0, NULL },
 };
 
