@@ -62,3 +62,13 @@ class Finder:
 
     def invalidate_caches(self):
         pass
+
+    def install(self):
+        sys.meta_path.insert(0, self)
+        return self
+
+    def uninstall(self):
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass

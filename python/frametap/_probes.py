@@ -266,8 +266,7 @@ class Manager:
     def _watch_imports(self):
         if self.finder is None and self.entries:
             from ._imphook import Finder
-            self.finder = Finder(self.fresh_code, self._wants)
-            sys.meta_path.insert(0, self.finder)
+            self.finder = Finder(self.fresh_code, self._wants).install()
 
     # ---- removing ----
     def remove(self, pid):
@@ -295,10 +294,7 @@ class Manager:
             self._apply(rec, index)
         if not self.entries:
             if self.finder is not None:
-                try:
-                    sys.meta_path.remove(self.finder)
-                except ValueError:
-                    pass
+                self.finder.uninstall()
                 self.finder = None
             if MON:
                 _probe.monitor_stop()         # the tool id and callbacks too

@@ -23,16 +23,14 @@ class Within:
 
     def start(self):
         if MON:
-            import sys
             from ._imphook import Finder
             from ._probes import _Index
             target = Target(self.name)
             index = _Index({})
             for code in list(index.codes.values()):
                 self._watch(target, code, index.users(code))
-            self.finder = Finder(self.fresh_code, lambda path: True)
             self.target = target
-            sys.meta_path.insert(0, self.finder)
+            self.finder = Finder(self.fresh_code, lambda path: True).install()
         else:
             from ._probes import Manager
             self.manager = Manager()
@@ -56,12 +54,8 @@ class Within:
         return code
 
     def stop(self):
-        import sys
         if self.finder is not None:
-            try:
-                sys.meta_path.remove(self.finder)
-            except ValueError:
-                pass
+            self.finder.uninstall()
             self.finder = None
         if self.manager is not None:
             self.manager.remove_all()
