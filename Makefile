@@ -25,7 +25,7 @@ BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev p
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-probe bench-writers clean \
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-probe bench-writers bench-native clean \
         layouts python man install
 
 # The in-process package (python/frametap) is built per interpreter, each
@@ -168,6 +168,17 @@ build/bench/writers: bench/writers.c $(filter-out build/obj/cli/%,$(OBJ))
 build/bench/clock_cost: bench/clock_cost.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -o $@ $<
+
+# What dump --native costs per thread at depth 50: the libdwfl session, the
+# first (cold) collect and warm ones; then record --native samples/s against
+# record (bench/RESULTS.md).
+bench-native: build/frametap build/bench/native_cost
+	bench/native_cost.sh
+	bench/record_native.sh
+
+build/bench/native_cost: bench/native_cost.c $(filter-out build/obj/cli/%,$(OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
 build/bench/stack_read: bench/stack_read.c $(filter-out build/obj/cli/%,$(OBJ))
 	@mkdir -p $(dir $@)

@@ -10,17 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 ITERATIONS=${ITERATIONS:-20000}
-pyroot=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-pythons=""
-for m in 3.8 3.9 3.10 3.11 3.12 3.13; do
-    p=$(ls -d "$pyroot"/versions/$m.*/bin/python 2>/dev/null | sort -V | tail -n 1)
-    [ -n "$p" ] && pythons="$pythons $p"
-done
-for p in /usr/bin/python3.11 /opt/pythons/bin/python3.14 /opt/pythons/bin/python3.15; do
-    [ -x "$p" ] && pythons="$pythons $p"
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; kill $(cat "$tmp"/pids 2>/dev/null) 2>/dev/null || true' EXIT
+. bench/pythons.sh
 
 start_target() { # python depth mode -> pid
     fifo=$tmp/fifo.$$.$2.$3

@@ -38,5 +38,7 @@ def pytest_terminal_summary(terminalreporter):
     for i, path, how in EXPECTED:
         if i in _covered:
             tr.write_line("  %-12s %-8s %s" % (i, _covered[i][1], _covered[i][0]))
-        else:
+        elif path is None:
             tr.write_line("  %-12s MISSING  (get it with: %s)" % (i, how))
+        else:
+            tr.write_line("  %-12s not used by the tests selected (%s)" % (i, path))

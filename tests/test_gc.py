@@ -38,3 +38,33 @@ def test_gc_frame(python, minor, tmp_path):
             assert names[-1] == "<GC>", "before 3.15 <GC> is the top: %s" % names
     assert total > 500, err
     assert in_gc > total * 0.1, "only %d of %d samples in the collector" % (in_gc, total)
+
+
+def test_dump_shows_gc(python, minor):
+    """`dump` shows the same `<GC>` frame, in text and JSON, in the same
+    place: dumps are repeated until one lands in a collection."""
+    import json
+    with Target(python, os.path.join(TARGETS, "gc_heavy.py"), "60") as t:
+        seen = None
+        for _ in range(200):
+            rc, out, err = run_frametap(FT, "dump", "--json", t.pid)
+            assert rc == 0, err
+            th = json.loads(out)["threads"][0]
+            if th["gc"]:
+                seen = th
+                break
+        assert seen, "200 dumps and none during a collection"
+        names = [f["qualname"] for f in reversed(seen["frames"])]  # outermost first
+        assert names.count("<GC>") == 1, names
+        base = names.index("collect_now")
+        if minor >= 15:
+            assert names.index("<GC>") == base + 1, names
+        else:
+            assert names[-1] == "<GC>", names
+        for _ in range(200):
+            rc, out, err = run_frametap(FT, "dump", t.pid)
+            assert rc == 0, err
+            if "<GC> (garbage collection)" in out:
+                break
+        else:
+            raise AssertionError("200 text dumps and none showed <GC>")

@@ -23,7 +23,7 @@ def generated_rows():
         sections = {}
         for name in ("off", "consts"):
             body = re.search(r"\.%s = \{(.*?)\}" % name, chunk, re.S).group(1)
-            sections[name] = {f: None if v == "FT_ABSENT" else int(v)
+            sections[name] = {f: None if v == "FT_ABSENT" else int(v.rstrip("ul"))
                               for f, v in re.findall(r"\.(\w+) = (\w+),", body)}
         rows[minor] = sections
     return rows

@@ -1,9 +1,12 @@
 """Every stack frametap writes must be one the program can have.
 
 On CPython 3.8-3.10 a running thread's frames cannot be copied at one
-instant (every frame is an object of its own): frametap pauses running
-threads there by default, and `--nonblocking` / `dump --nonblocking` say so
-when asked for; those runs are checked on 3.11+ only.
+instant (every frame is an object of its own), and on 3.11-3.13 copies of
+them can agree on a stack that never was (a returned frame's memory stays
+as it was): frametap pauses running threads there by default, and
+`--nonblocking` / `dump --nonblocking` say so when asked for. Those runs are
+checked exactly on 3.14+, within the documented rate (a few in 100,000;
+this test allows 1 in 2,000) on 3.11-3.13, and not on 3.8-3.10.
 
 targets/oracle_shapes.py runs shapes whose legal stacks are known by
 construction (deep recursion, a method recursing into a generator, an
@@ -46,9 +49,9 @@ def shape_of(frames):
     return None
 
 
-def check(stacks, what, min_per_shape=50, shapes=ALL):
+def check(stacks, what, min_per_shape=50, shapes=ALL, allowed=0.0):
     total, bad, reasons = oracle.judge(stacks)
-    assert bad == 0, "%s: %d of %d sampled stacks are impossible:\n%s" % (
+    assert bad <= total * allowed, "%s: %d of %d sampled stacks are impossible:\n%s" % (
         what, bad, total, oracle.describe(reasons, 8))
     seen = {s: 0 for s in shapes}
     for frames, n in stacks:
@@ -76,14 +79,19 @@ def test_fast_path_never_writes_an_impossible_stack(python, tmp_path):
     assert errors < 25, "most samples were errors, the check above proves little: " + err
 
 
+NONBLOCKING_LIMIT = {11: 1 / 2000, 12: 1 / 2000, 13: 1 / 2000}  # 3.14+: none
+
+
 def test_nonblocking_never_writes_an_impossible_stack(python, minor, tmp_path):
     with shape_target(python) as t:
         stacks, errors, err = record(FT_RELEASE, t.pid, tmp_path, "--nonblocking")
+    if minor <= 13:
+        assert "--nonblocking such stacks may be written" in err, err
     if minor <= 10:
-        assert "cannot be copied at one instant" in err and "--nonblocking" in err, err
+        assert "cannot be copied at one instant" in err, err
         return
     assert "never paused" in err, err
-    check(stacks, "record --nonblocking")
+    check(stacks, "record --nonblocking", allowed=NONBLOCKING_LIMIT.get(minor, 0.0))
     assert errors < 25, err
 
 
@@ -121,14 +129,17 @@ def test_dump_nonblocking_never_shows_an_impossible_stack(python, minor):
                                capture_output=True, text=True)
         assert r.returncode == 0 and "cannot be copied at one instant" in r.stderr, r.stderr
         return
+    warned = False
     stacks = []
     errors = 0
     with shape_target(python) as t:
         deadline = time.time() + 6
         dumps = 0
         while time.time() < deadline and dumps < 60:
-            d = json.loads(subprocess.run([FT_RELEASE, "dump", "--json", "--nonblocking", str(t.pid)],
-                                          capture_output=True, text=True, check=True).stdout)
+            r = subprocess.run([FT_RELEASE, "dump", "--json", "--nonblocking", str(t.pid)],
+                               capture_output=True, text=True, check=True)
+            warned = warned or "such a stack may be shown" in r.stderr
+            d = json.loads(r.stdout)
             dumps += 1
             for th in d["threads"]:
                 if th.get("error"):
@@ -137,7 +148,11 @@ def test_dump_nonblocking_never_shows_an_impossible_stack(python, minor):
                 frames = [oracle.Frame(f["qualname"], f["file"], f["line"] if f["line"] is not None else -1)
                           for f in reversed(th["frames"])]
                 stacks.append((frames, 1))
-    check(stacks, "dump --nonblocking (%d dumps)" % dumps, min_per_shape=5)
+    assert warned == (minor <= 13)
+    # every stack is judged; short-lived threads are too rarely caught by
+    # 60 dumps to ask for a count of them
+    check(stacks, "dump --nonblocking (%d dumps)" % dumps, min_per_shape=5,
+          shapes=[s for s in ALL if s != "threads"], allowed=NONBLOCKING_LIMIT.get(minor, 0.0))
     assert errors < len(stacks), "most threads could not be read"
 
 

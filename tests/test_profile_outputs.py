@@ -132,8 +132,6 @@ def test_unknown_format_name_is_refused():
     assert rc == 2 and "--format" in err and "bogus" in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="src/cli/record.c does not call ft_output_check yet "
-                   "(record.c is edited on another branch)")
 def test_unknown_extension_is_refused_before_sampling(tmp_path):
     with Target("/usr/bin/python3.11", os.path.join(TARGETS, "spinner.py")) as t:
         rc, _, err = run_frametap(FT, "record", "-d", "5", "-o", tmp_path / "out.speedscope",

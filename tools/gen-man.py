@@ -8,7 +8,7 @@ regenerates it and compares with the checked-in frametap.1.
 import subprocess
 import sys
 
-COMMANDS = ["dump", "record", "top", "trace", "probe"]
+COMMANDS = ["dump", "tasks", "record", "top", "trace", "probe"]
 
 EXIT_STATUS = [
     ("0", "success"),

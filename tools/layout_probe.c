@@ -42,6 +42,13 @@
 #if PY_VERSION_HEX >= 0x030C0000
 #  include "internal/pycore_long.h"
 #endif
+#if PY_VERSION_HEX >= 0x030B0000
+#  include "internal/pycore_code.h"
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#  include "internal/pycore_genobject.h"
+#  include "internal/pycore_llist.h"
+#endif
 
 #include "../src/cpython/offset_fields.h"
 
@@ -74,6 +81,75 @@ struct mirror_dictkeyentry {
 struct mirror_module {
     PyObject_HEAD
     PyObject *md_dict;
+};
+#endif
+
+#if PY_VERSION_HEX < 0x030E0000
+/* The C Task of the _asyncio module (Modules/_asynciomodule.c, not an
+ * installed header): FutureObj_HEAD and TaskObj as each version's source
+ * has them, field for field, up to the fields frametap reads. 3.14+ publish
+ * these offsets themselves (the .AsyncioDebug section). Checked against
+ * live tasks of every interpreter by tests/test_object_layouts.py. */
+typedef enum { MIRROR_PENDING, MIRROR_CANCELLED, MIRROR_FINISHED } mirror_fut_state;
+
+#  if PY_VERSION_HEX < 0x03090000
+#    define MIRROR_FUTURE_HEAD                                                 \
+    PyObject_HEAD                                                            \
+    PyObject *loop, *callback0, *context0, *callbacks, *exception, *result,  \
+        *source_tb;                                                          \
+    mirror_fut_state state;                                                  \
+    int log_tb, blocking;                                                    \
+    PyObject *dict, *weakreflist;
+#  elif PY_VERSION_HEX < 0x030A0000
+#    define MIRROR_FUTURE_HEAD                                                 \
+    PyObject_HEAD                                                            \
+    PyObject *loop, *callback0, *context0, *callbacks, *exception, *result,  \
+        *source_tb, *cancel_msg;                                             \
+    mirror_fut_state state;                                                  \
+    int log_tb, blocking;                                                    \
+    PyObject *dict, *weakreflist;                                            \
+    _PyErr_StackItem cancelled_exc_state;
+#  elif PY_VERSION_HEX < 0x030B0000
+#    define MIRROR_FUTURE_HEAD                                                 \
+    PyObject_HEAD                                                            \
+    PyObject *loop, *callback0, *context0, *callbacks, *exception,           \
+        *exception_tb, *result, *source_tb, *cancel_msg;                     \
+    mirror_fut_state state;                                                  \
+    int log_tb, blocking;                                                    \
+    PyObject *dict, *weakreflist;                                            \
+    _PyErr_StackItem cancelled_exc_state;
+#  elif PY_VERSION_HEX < 0x030D0000
+#    define MIRROR_FUTURE_HEAD                                                 \
+    PyObject_HEAD                                                            \
+    PyObject *loop, *callback0, *context0, *callbacks, *exception,           \
+        *exception_tb, *result, *source_tb, *cancel_msg;                     \
+    mirror_fut_state state;                                                  \
+    int log_tb, blocking;                                                    \
+    PyObject *dict, *weakreflist, *cancelled_exc;
+#  else
+#    define MIRROR_FUTURE_HEAD                                                 \
+    PyObject_HEAD                                                            \
+    PyObject *loop, *callback0, *context0, *callbacks, *exception,           \
+        *exception_tb, *result, *source_tb, *cancel_msg, *cancelled_exc;     \
+    mirror_fut_state state;                                                  \
+    unsigned log_tb : 1;                                                     \
+    unsigned blocking : 1;
+#  endif
+
+struct mirror_task {
+    MIRROR_FUTURE_HEAD
+#  if PY_VERSION_HEX >= 0x030D0000
+    unsigned must_cancel : 1;
+    unsigned log_destroy_pending : 1;
+    int num_cancels_requested;
+#  endif
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+#  if PY_VERSION_HEX < 0x030D0000
+    int must_cancel, log_destroy_pending;
+#    if PY_VERSION_HEX >= 0x030B0000
+    int num_cancels_requested;
+#    endif
+#  endif
 };
 #endif
 
@@ -146,6 +222,7 @@ static void fill_frames(struct ft_offsets *o, struct ft_consts *c)
 #  if PY_VERSION_HEX < 0x030D0000
     o->tstate_cframe = OFF(PyThreadState, cframe);
     o->cframe_current_frame = OFF(_PyCFrame, current_frame);
+    o->cframe_previous = OFF(_PyCFrame, previous);
     o->iframe_executable = OFF(_PyInterpreterFrame, f_code);
     o->iframe_instr = OFF(_PyInterpreterFrame, prev_instr);
 #    if PY_VERSION_HEX < 0x030C0000
@@ -334,6 +411,99 @@ static void fill_numbers(struct ft_offsets *o, struct ft_consts *c)
 #endif
 }
 
+static unsigned lowest_bit_u64(uint64_t v);
+
+/* What locals, containers and coroutines are read with. */
+static void fill_locals_and_containers(struct ft_offsets *o, struct ft_consts *c)
+{
+    o->code_argcount = OFF(PyCodeObject, co_argcount);
+    o->code_posonlyargcount = OFF(PyCodeObject, co_posonlyargcount);
+    o->code_kwonlyargcount = OFF(PyCodeObject, co_kwonlyargcount);
+    o->code_nlocals = OFF(PyCodeObject, co_nlocals);
+    c->co_varargs = CO_VARARGS;
+    c->co_varkeywords = CO_VARKEYWORDS;
+#if PY_VERSION_HEX < 0x030B0000
+    o->pyframe_localsplus = OFF(PyFrameObject, f_localsplus);
+    o->pyframe_valuestack = OFF(PyFrameObject, f_valuestack);
+#  if PY_VERSION_HEX < 0x030A0000
+    o->pyframe_stacktop = OFF(PyFrameObject, f_stacktop);
+#  else
+    o->pyframe_stackdepth = OFF(PyFrameObject, f_stackdepth);
+    c->pyframe_suspended = (uint64_t)(uint8_t)FRAME_SUSPENDED;
+#  endif
+    o->code_varnames = OFF(PyCodeObject, co_varnames);
+    o->code_cellvars = OFF(PyCodeObject, co_cellvars);
+    o->code_freevars = OFF(PyCodeObject, co_freevars);
+    o->code_cell2arg = OFF(PyCodeObject, co_cell2arg);
+    c->cell_not_an_arg = (uint64_t)(int64_t)CO_CELL_NOT_AN_ARG;
+    o->gen_frame = OFF(PyGenObject, gi_frame);
+#else
+    o->code_localsplusnames = OFF(PyCodeObject, co_localsplusnames);
+    o->code_localspluskinds = OFF(PyCodeObject, co_localspluskinds);
+    c->fast_local = CO_FAST_LOCAL;
+    c->fast_cell = CO_FAST_CELL;
+    c->fast_free = CO_FAST_FREE;
+#  if PY_VERSION_HEX >= 0x030C0000
+    c->fast_hidden = CO_FAST_HIDDEN;
+#  endif
+    o->gen_iframe = OFF(PyGenObject, gi_iframe);
+    o->gen_frame_state = OFF(PyGenObject, gi_frame_state);
+    c->gen_cleared = (uint64_t)(uint8_t)FRAME_CLEARED;
+#  if PY_VERSION_HEX >= 0x030D0000
+    c->gen_awaiting = (uint64_t)(uint8_t)FRAME_SUSPENDED_YIELD_FROM;
+#  else
+    c->gen_awaiting = (uint64_t)(uint8_t)FRAME_SUSPENDED;
+#  endif
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    o->iframe_stackpointer = OFF(_PyInterpreterFrame, stackpointer);
+    {
+        _PyStackRef one = PyStackRef_TagInt(1);
+        c->stackref_null = PyStackRef_NULL.bits;
+        c->stackref_int_tag = Py_INT_TAG;
+        c->stackref_refcnt_tag = Py_TAG_REFCNT;
+        c->stackref_int_shift = lowest_bit_u64(one.bits & ~(uint64_t)Py_INT_TAG);
+    }
+#endif
+    o->tuple_size = OFF(PyVarObject, ob_size);
+    o->tuple_items = OFF(PyTupleObject, ob_item);
+    o->list_size = OFF(PyVarObject, ob_size);
+    o->list_items = OFF(PyListObject, ob_item);
+    o->set_used = OFF(PySetObject, used);
+    o->set_mask = OFF(PySetObject, mask);
+    o->set_table = OFF(PySetObject, table);
+    o->setentry_key = OFF(setentry, key);
+    o->setentry_hash = OFF(setentry, hash);
+    c->set_entry_size = sizeof(setentry);
+    o->cell_ref = OFF(PyCellObject, ob_ref);
+    o->weakref_object = OFF(PyWeakReference, wr_object);
+    o->type_base = OFF(PyTypeObject, tp_base);
+    c->tpflags_tuple_subclass = Py_TPFLAGS_TUPLE_SUBCLASS;
+    c->tpflags_list_subclass = Py_TPFLAGS_LIST_SUBCLASS;
+    c->tpflags_bytes_subclass = Py_TPFLAGS_BYTES_SUBCLASS;
+}
+
+/* asyncio: 3.14+ keep every task on a list of its thread, linked by
+ * llist nodes (where the lists and the C Task's fields are, the target's
+ * .AsyncioDebug section says); before, the C Task's layout comes from the
+ * mirror above. */
+static void fill_asyncio(struct ft_offsets *o, struct ft_consts *c)
+{
+#if PY_VERSION_HEX >= 0x030E0000
+    o->llist_next = OFF(struct llist_node, next);
+    o->llist_prev = OFF(struct llist_node, prev);
+    (void)c;
+#else
+    o->task_fut_waiter = OFF(struct mirror_task, task_fut_waiter);
+    o->task_coro = OFF(struct mirror_task, task_coro);
+    o->task_name = OFF(struct mirror_task, task_name);
+    o->task_loop = OFF(struct mirror_task, loop);
+    o->task_state = OFF(struct mirror_task, state);
+    c->task_pending = MIRROR_PENDING;
+    o->task_size = sizeof(struct mirror_task);
+#endif
+}
+
 /* Bitfield positions cannot be taken with offsetof: set each one in a zeroed
  * object and see which bits of the state word moved. */
 static unsigned state_bits(PyASCIIObject *a)
@@ -347,6 +517,14 @@ static unsigned lowest_bit(unsigned v)
 {
     unsigned i = 0;
     while (i < 32 && !(v & (1u << i)))
+        i++;
+    return i;
+}
+
+static unsigned lowest_bit_u64(uint64_t v)
+{
+    unsigned i = 0;
+    while (i < 64 && !(v & (1ull << i)))
         i++;
     return i;
 }
@@ -422,6 +600,23 @@ static void fill_debug_descriptor(struct ft_offsets *d)
     d->long_tag = DBG(long_object.lv_tag);
     d->long_digits = DBG(long_object.ob_digit);
     d->float_value = DBG(float_object.ob_fval);
+    d->code_argcount = DBG(code_object.argcount);
+    d->code_localsplusnames = DBG(code_object.localsplusnames);
+    d->code_localspluskinds = DBG(code_object.localspluskinds);
+    d->tuple_items = DBG(tuple_object.ob_item);
+    d->tuple_size = DBG(tuple_object.ob_size);
+    d->list_items = DBG(list_object.ob_item);
+    d->list_size = DBG(list_object.ob_size);
+#  if PY_VERSION_HEX >= 0x030E0000
+    d->set_used = DBG(set_object.used);
+    d->set_table = DBG(set_object.table);
+    d->set_mask = DBG(set_object.mask);
+    d->gen_iframe = DBG(gen_object.gi_iframe);
+    d->gen_frame_state = DBG(gen_object.gi_frame_state);
+    d->iframe_stackpointer = DBG(interpreter_frame.stackpointer);
+    d->llist_next = DBG(llist_node.next);
+    d->llist_prev = DBG(llist_node.prev);
+#  endif
 }
 #endif
 
@@ -441,7 +636,8 @@ static void print_offsets(const char *name, const struct ft_offsets *o)
 static void print_consts(const struct ft_consts *c)
 {
     printf("        .consts = {\n");
-#define FT_PRINT(f) printf("            .%s = %llu,\n", #f, (unsigned long long)c->f);
+#define FT_PRINT(f) printf("            .%s = %llu%s,\n", #f, (unsigned long long)c->f, \
+                               c->f > INT64_MAX ? "ull" : "");
     FT_CONST_FIELDS(FT_PRINT)
 #undef FT_PRINT
     printf("        },\n");
@@ -463,6 +659,8 @@ int main(void)
     fill_types_and_modules(&off, &consts);
     fill_dicts(&off, &consts);
     fill_numbers(&off, &consts);
+    fill_locals_and_containers(&off, &consts);
+    fill_asyncio(&off, &consts);
 #if PY_VERSION_HEX >= 0x030B0000
     fill_managed_dict(&off, &consts);
 #endif
@@ -475,8 +673,13 @@ int main(void)
 #endif
 
     printf("    {\n");
-    printf("        .major = %d, .minor = %d, .generated_from = \"%s\",\n",
-           PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_VERSION);
+#ifdef Py_GIL_DISABLED
+    int free_threaded = 1;
+#else
+    int free_threaded = 0;
+#endif
+    printf("        .major = %d, .minor = %d, .free_threaded = %d, .generated_from = \"%s\",\n",
+           PY_MAJOR_VERSION, PY_MINOR_VERSION, free_threaded, PY_VERSION);
     printf("        .debug_offsets_size = %llu, .dbg_version = %llu, "
            ".dbg_free_threaded = %llu,\n",
            (unsigned long long)dbg_size, (unsigned long long)dbg_version,

@@ -11,6 +11,7 @@ int ft_cmd_dump(int argc, char **argv);
 int ft_cmd_record(int argc, char **argv);
 int ft_cmd_top(int argc, char **argv);
 int ft_cmd_trace(int argc, char **argv);
+int ft_cmd_tasks(int argc, char **argv);
 int ft_cmd_probe(int argc, char **argv);
 
 /* Shared: prints "frametap: <message>" for the current error and returns
@@ -27,6 +28,9 @@ int ft_parse_pid(const char *s);
 int ft_parse_target(const char *cmd, int argc, char **argv, int *pid, char ***command);
 
 struct ft_session;
+struct ft_dump_header;
+/* The header of dump-like outputs (process, Python, binary) for session s. */
+struct ft_dump_header ft_dump_header_of(const struct ft_session *s, int paused);
 /* Opens pid, or starts command and opens it once it runs Python (*child is
  * then its pid; on failure the child is stopped). Returns 0, or -1 (ft_fail
  * set). With any_root, a process that runs no Python is accepted (for

@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "  record PID     sample stacks into a flame graph, speedscope, pprof, ...\n"
             "  record -- CMD  start CMD and profile it until it exits\n"
             "  top PID        live table of where time goes\n"
+            "  tasks PID      asyncio tasks: names, coroutine stacks, who awaits whom\n"
             "  trace -- PYTHON app.py  run a program with the in-process tracer: calls,\n"
             "                 lines, opcodes with their value stack, exceptions, gc, imports\n"
             "  probe --at FILE:LINE --log 'x={x}' (PID | -- PYTHON app.py)  non-breaking\n"
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
         return ft_cmd_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "top"))
         return ft_cmd_top(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tasks"))
+        return ft_cmd_tasks(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe"))
         return ft_cmd_probe(argc - 1, argv + 1);
     fprintf(stderr, "frametap: unknown command '%s': run 'frametap --help' for the list\n", cmd);

@@ -47,6 +47,10 @@ static void record_help(FILE *f)
         "  -t, --threads          one root per thread in the output\n"
         "  -s, --subprocesses     also sample child processes that run Python\n"
         "                         (multiprocessing workers, subprocess calls)\n"
+        "  -n, --native           C frames too, merged with the Python frames (the\n"
+        "                         interpreter's own call plumbing left out). PAUSES THE\n"
+        "                         WHOLE PROCESS for each sample (as --blocking; see\n"
+        "                         README, Pausing); not with --nonblocking\n"
         "  -h, --help             this text\n\n"
         "examples:\n"
         "  frametap record -o profile.svg 1234\n"
@@ -86,6 +90,7 @@ static int own_option(int c, struct record_opts *o)
         return 0;
     case 't': o->per_thread = 1; return 0;
     case 's': o->subprocesses = 1; return 0;
+    case 'n': o->run.sample.native = 1; return 0;
     case 'h': record_help(stdout); return 1;
     }
     return 2;
@@ -110,12 +115,13 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
     static const struct option own[] = {
         {"output", required_argument, 0, 'o'}, {"format", required_argument, 0, 'f'},
         {"threads", no_argument, 0, 't'},      {"subprocesses", no_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+        {"native", no_argument, 0, 'n'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     struct ft_optparser p;
     memset(o, 0, sizeof *o);
     ft_opts_defaults(&o->run);
-    ft_opts_init(&p, "record", GROUPS, own, "o:f:tsh");
+    ft_opts_init(&p, "record", GROUPS, own, "o:f:tsnh");
     int c;
     while ((c = ft_opts_next(&p, argc, argv)) != -1) {
         int rc = ft_opts_shared(&p, c, optarg, &o->run);
@@ -131,6 +137,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
     }
     if (ft_opts_target(&p, argc, argv, &o->run) < 0)
         return -1;
+    if (o->run.sample.native && o->run.sample.pause == FT_PAUSE_NEVER) {
+        fprintf(stderr, "frametap record: --native needs the threads stopped for the instant of "
+                "each sample: drop --nonblocking\n");
+        return -1;
+    }
     return check_outputs(o);
 }
 
@@ -258,6 +269,13 @@ static void summary(const struct ft_procset *set, const struct record_opts *o, c
         fprintf(stderr, "frametap: %llu samples (%.2f%%) read with their thread held for an "
                 "instant: its stack changed under every running read\n", (unsigned long long)held,
                 samples ? 100.0 * (double)held / (double)samples : 0.0);
+    uint64_t unmerged = 0;
+    for (size_t i = 0; i < set->n; i++)
+        unmerged += set->v[i]->sampler.native_unmerged;
+    if (unmerged)
+        fprintf(stderr, "frametap: %llu samples kept without their C frames: the native stack "
+                "could not be read or merged with the Python frames (see dump --native)\n",
+                (unsigned long long)unmerged);
     if (errors) {
         struct ft_err_tally causes;
         ft_procset_causes(set, &causes);

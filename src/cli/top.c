@@ -45,7 +45,11 @@ static void top_help(FILE *f)
         "  1 2 3 4 5   sort by %%Own, %%Total, OwnTime, TotalTime, Function\n"
         "  l           toggle function / line aggregation\n"
         "  t / T       next / previous thread (all threads first)\n"
-        "  space       pause / resume        r  reset counts       q  quit\n");
+        "  space       pause / resume        r  reset counts       q  quit\n\n"
+        "examples:\n"
+        "  frametap top 4242                      what pid 4242 runs, live\n"
+        "  frametap top -m wall -r 200 4242       idle time too, 200 samples/s\n"
+        "  frametap top -- python3 -m pydoc -k x  start a command and watch it\n");
 }
 
 struct view {

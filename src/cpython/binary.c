@@ -5,6 +5,7 @@
  */
 #include "binary.h"
 
+#include "../target/corefile.h"
 #include "../util/error.h"
 
 #include <ctype.h>
@@ -78,6 +79,14 @@ static const struct ft_map *first_map(const struct ft_proc *p, const char *path)
  * for the executable. */
 static struct ft_elf *open_mapped(const struct ft_proc *p, const struct ft_map *m, int is_exe)
 {
+    if (p->core) {
+        const char *local = ft_core_local_path(p->core, m->path);
+        if (local)
+            return ft_elf_open(local);
+        ft_fail(FT_E_NOTPY, "%s, mapped in the core's process, is not on this machine with the "
+                "build-id it had: give --executable or --lib-search-root", m->path);
+        return NULL;
+    }
     char tries[4][PATH_MAX + 64];
     int n = 0;
     snprintf(tries[n++], sizeof tries[0], "/proc/%d/root%s", (int)p->pid, m->path);
@@ -139,15 +148,24 @@ static int is_candidate(const char *path, int pass, const char *exe)
     }
 }
 
-size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size_t max)
+/* The executable's path as the maps name it ("" if unknown). */
+static void exe_path(const struct ft_proc *p, char *exe, size_t size)
 {
-    char exe[PATH_MAX] = "", link[64];
+    char link[64];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
-    ssize_t len = readlink(link, exe, sizeof exe - 1);
+    ssize_t len = p->core ? -1 : readlink(link, exe, size - 1);
     exe[len > 0 ? len : 0] = '\0';
+    if (p->core && p->core->exe)
+        snprintf(exe, size, "%s", p->core->exe->path);
     size_t k = strlen(exe), d = strlen(" (deleted)");
     if (k > d && strcmp(exe + k - d, " (deleted)") == 0)
-        exe[k - d] = '\0'; /* as the maps name it */
+        exe[k - d] = '\0';
+}
+
+size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size_t max)
+{
+    char exe[PATH_MAX];
+    exe_path(p, exe, sizeof exe);
     size_t n = 0;
     for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < p->maps.n && n < max; i++) {
@@ -169,4 +187,31 @@ void ft_pybinary_close(struct ft_pybinary *b)
 {
     ft_elf_close(b->elf);
     b->elf = NULL;
+}
+
+int ft_find_mapped_section(const struct ft_proc *p, const char *section, const char *module_prefix,
+                           uint64_t *addr, uint64_t *size, char *path, size_t pathsize)
+{
+    char exe[PATH_MAX];
+    exe_path(p, exe, sizeof exe);
+    for (size_t i = 0; i < p->maps.n; i++) {
+        const char *file = p->maps.v[i].path;
+        if (!file || (first_map(p, file) != &p->maps.v[i]))
+            continue; /* each file once */
+        const char *base = basename_of(file);
+        if (strcmp(file, exe) && strncmp(base, "libpython", 9) && strncmp(base, "python", 6) &&
+            strncmp(base, module_prefix, strlen(module_prefix)))
+            continue;
+        struct ft_pybinary b;
+        if (open_candidate(p, file, exe, &b) < 0)
+            continue;
+        uint64_t link = ft_elf_section(b.elf, section, size), bias = b.bias;
+        ft_pybinary_close(&b);
+        if (link) {
+            *addr = link + bias;
+            snprintf(path, pathsize, "%s", file);
+            return 0;
+        }
+    }
+    return 1;
 }

@@ -25,6 +25,13 @@ struct ft_pybinary {
 size_t ft_find_pybinaries(const struct ft_proc *p, struct ft_pybinary *out, size_t max);
 void ft_pybinary_close(struct ft_pybinary *b);
 
+/* Section `section` of the first mapped file of the interpreter that has
+ * it (the executable, libpython*, python*, or an extension module whose
+ * name starts with module_prefix): its runtime address, size and the file.
+ * 0 found, 1 in none of them. */
+int ft_find_mapped_section(const struct ft_proc *p, const char *section, const char *module_prefix,
+                           uint64_t *addr, uint64_t *size, char *path, size_t pathsize);
+
 /* Parses "python3.12", "libpython3.8.so.1.0", "python3.14t" from a basename.
  * Returns 1 with major/minor set, else 0. */
 int ft_parse_python_name(const char *basename, int *major, int *minor);

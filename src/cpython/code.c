@@ -15,9 +15,16 @@
 
 #define HEAD_MAX FT_CODE_HEAD_MAX
 
+/* Set-associative: a code object may sit in any of WAYS slots of its set,
+ * so that a few codes of one stack whose addresses fall in the same set
+ * do not evict each other on every read (each eviction is a decode, and a
+ * decode makes the stack read again). */
+#define WAYS 4
+
 struct ft_code_cache {
     struct ft_code **slots;
-    size_t capacity;              /* power of two */
+    size_t capacity;              /* power of two, at least WAYS */
+    uint64_t clock;               /* lookups so far */
     struct ft_code **retired;
     size_t nretired, retired_cap;
 };
@@ -82,9 +89,38 @@ static void retire(struct ft_code_cache *c, struct ft_code *e)
     c->retired[c->nretired++] = e;
 }
 
-static size_t slot_of(const struct ft_code_cache *c, uint64_t addr)
+static size_t set_of(const struct ft_code_cache *c, uint64_t addr)
 {
-    return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (c->capacity - 1);
+    return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (c->capacity - 1) & ~(size_t)(WAYS - 1);
+}
+
+/* The slot holding addr, or NULL. */
+static struct ft_code **slot_holding(struct ft_code_cache *c, uint64_t addr)
+{
+    struct ft_code **set = &c->slots[set_of(c, addr)];
+    for (int w = 0; w < WAYS; w++)
+        if (set[w] && set[w]->addr == addr) {
+            set[w]->used = ++c->clock;
+            return &set[w];
+        }
+    return NULL;
+}
+
+/* The slot for addr: where it is, else an empty one of its set, else the
+ * least recently used. */
+static struct ft_code **slot_for(struct ft_code_cache *c, uint64_t addr)
+{
+    struct ft_code **held = slot_holding(c, addr);
+    if (held)
+        return held;
+    struct ft_code **set = &c->slots[set_of(c, addr)], **victim = &set[0];
+    for (int w = 0; w < WAYS; w++) {
+        if (!set[w])
+            return &set[w];
+        if (set[w]->used < (*victim)->used)
+            victim = &set[w];
+    }
+    return victim;
 }
 
 static char *read_str_dup(struct ft_reader *r, uint64_t addr)
@@ -231,6 +267,7 @@ static struct ft_code *decode_into_slot(struct ft_reader *r, struct ft_code **sl
     if (*slot)
         retire(r->codes, *slot);
     *slot = e;
+    e->used = ++r->codes->clock;
     return e;
 }
 
@@ -241,7 +278,7 @@ struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr, const unsi
     key_of(&r->layout->off, head, n, key);
     r->lookups++;
     *needs_content = 0;
-    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, addr)];
+    struct ft_code **slot = slot_for(r->codes, addr);
     if (*slot && (*slot)->addr == addr && memcmp((*slot)->key, key, sizeof key) == 0) {
         *needs_content = r->check == FT_CHECK_CONTENT;
         return *slot;
@@ -254,8 +291,8 @@ struct ft_code *ft_code_redecode(struct ft_reader *r, struct ft_code *e, const u
 {
     uint64_t key[FT_CODE_KEY];
     key_of(&r->layout->off, head, n, key);
-    struct ft_code **slot = &r->codes->slots[slot_of(r->codes, e->addr)];
-    if (*slot != e)
+    struct ft_code **slot = slot_holding(r->codes, e->addr);
+    if (!slot || *slot != e)
         return NULL;
     return decode_into_slot(r, slot, e->addr, head, n, key);
 }
@@ -275,19 +312,24 @@ void ft_reader_init(struct ft_reader *r)
 {
     const struct ft_offsets *o = &r->layout->off;
     ft_ev_layout_init(&r->ev_layout, o);
-    /* A frame that returned and was called again between two copies looks
-     * the same in both where popped frames keep their code and links, and a
-     * program looping with about the period of the copies can show every
-     * copy the same moment. 3.14+ clears a popped frame's code, so a copy
-     * with a dead frame is seen to be one: two copies. 3.11-3.13 mark
-     * nothing of the kind (3.12-3.13 only a running frame's stacktop):
-     * four copies, measured to take such a loop from a few per thousand
-     * samples to none in tens of thousands. 3.8-3.10 frame objects are read
-     * piece by piece and cannot be copied at one instant at all (running
-     * threads are paused there by default): three copies when they are
-     * not. */
-    const struct ft_consts *k = &r->layout->c;
-    r->sandwich_layers = k->stackref_tag_bits ? 2 : o->pyframe_back != FT_ABSENT ? 3 : 4;
+    /* How many copies of the frames one read takes (fastread.c). Copies
+     * that agree vouch for one moment only as far as the program did not
+     * pass through the same states in the time between: a program looping
+     * with about the period of the copies, or a copy torn between a caller
+     * and its callee the same way twice, can agree on a stack that never
+     * was. More copies, at random distances, make that rarer; what the
+     * interpreter marks rules some of it out (stack.c). Measured with
+     * tests/oracle.py over hundreds of thousands of samples per version:
+     * 3.14+ clears a popped frame's code: two copies, none impossible.
+     * 3.12-3.13 mark a waiting caller but keep popped frames intact: two
+     * copies still let a few in 100,000 through, three none. 3.11 marks
+     * nothing of the kind: four copies (two let 5 in 1,000 through, three
+     * 2 in 10,000). 3.8-3.10 frame objects are read piece by piece and
+     * cannot be copied at one instant at all (running threads are paused
+     * there by default): three copies when they are not. */
+    r->sandwich_layers = o->interp_code_generation != FT_ABSENT ? 2
+                       : o->code_version != FT_ABSENT           ? 3
+                       : o->pyframe_back != FT_ABSENT           ? 3 : 4;
     r->check = o->interp_code_generation != FT_ABSENT ? FT_CHECK_GENERATION
              : o->code_version != FT_ABSENT          ? FT_CHECK_VERSION
                                                      : FT_CHECK_CONTENT;
@@ -320,6 +362,6 @@ int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset
 
 struct ft_code *ft_code_peek(struct ft_reader *r, uint64_t addr)
 {
-    struct ft_code *e = r->codes->slots[slot_of(r->codes, addr)];
-    return e && e->addr == addr ? e : NULL;
+    struct ft_code **slot = slot_holding(r->codes, addr);
+    return slot ? *slot : NULL;
 }

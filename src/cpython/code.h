@@ -57,10 +57,11 @@ struct ft_code {
     int64_t user_id;              /* free for the caller (the profiler's function id), -1 */
     uint64_t generation;          /* 3.14+: code generation of the last check */
     int checked;                  /* set by a check in the current stack read */
+    uint64_t used;                /* the cache's clock when last found: LRU */
     struct ft_code_str strs[FT_CODE_NSTR]; /* 3.8-3.11 only; addr 0: unused */
 };
 
-#define FT_BUILTIN_TYPES_MAX 8
+#define FT_BUILTIN_TYPES_MAX 16
 
 struct ft_code_cache;
 

@@ -7,6 +7,7 @@
  */
 #include "discover.h"
 
+#include "../target/corefile.h"
 #include "../util/error.h"
 #include "remote.h"
 
@@ -184,6 +185,12 @@ void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt)
             continue;
         char rooted[PATH_MAX + 32];
         snprintf(rooted, sizeof rooted, "/proc/%d/root%s", (int)p->pid, path);
+        if (p->core) {
+            const char *local = ft_core_local_path(p->core, path);
+            if (!local)
+                return;
+            snprintf(rooted, sizeof rooted, "%s", local);
+        }
         struct ft_elf *e = ft_elf_open(rooted);
         ft_error_clear();
         if (!e)
@@ -195,6 +202,22 @@ void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt)
         ft_elf_close(e);
         return;
     }
+}
+
+/* A core whose python or libpython file was not found here (or differs
+ * from what the process had): that file's path, else NULL. */
+static const char *core_interpreter_missing(const struct ft_proc *p)
+{
+    for (size_t i = 0; i < p->maps.n; i++) {
+        const char *path = p->maps.v[i].path;
+        int major, minor;
+        const char *base = path ? basename_of(path) : NULL;
+        if (base && (ft_parse_python_name(base, &major, &minor) ||
+                     (p->core->exe && strcmp(path, p->core->exe->path) == 0)) &&
+            !ft_core_local_path(p->core, path))
+            return path;
+    }
+    return NULL;
 }
 
 static int try_method(struct ft_proc *p, struct ft_pybinary *bins, size_t n,
@@ -221,9 +244,17 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
     struct ft_pybinary bins[MAX_BINARIES];
     size_t n = ft_find_pybinaries(p, bins, MAX_BINARIES);
     int rc = 0;
+    char who[PATH_MAX + 128];
+    ft_proc_describe(p, who, sizeof who);
     if (n == 0) {
-        ft_fail(FT_E_NOTPY, "process %d (%s) is not a Python process: no python or libpython "
-                "binary is mapped in it", (int)p->pid, p->comm);
+        const char *missing = p->core ? core_interpreter_missing(p) : NULL;
+        if (missing)
+            ft_fail(FT_E_NOTPY, "%s mapped %s, which is not on this machine with the build-id it "
+                    "had, so its interpreter cannot be read: give the right file with "
+                    "--executable or --lib-search-root", who, missing);
+        else
+            ft_fail(FT_E_NOTPY, "%s is not a Python process: no python or libpython binary is "
+                    "mapped in it", who);
         return -1;
     }
     if (check_named_versions(bins, n) == 0) {
@@ -232,10 +263,9 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
             if (method == FT_DISC_AUTO || method == order[k])
                 rc = try_method(p, bins, n, order[k], rt);
         if (rc == 0)
-            ft_fail(FT_E_NOTPY, "process %d (%s) maps %s but frametap found no _PyRuntime in it "
+            ft_fail(FT_E_NOTPY, "%s maps %s but frametap found no _PyRuntime in it "
                     "(no symbol, no .PyRuntime section, no valid candidate in its data): "
-                    "is it CPython, and has it finished starting?", (int)p->pid, p->comm,
-                    bins[0].path);
+                    "is it CPython, and has it finished starting?", who, bins[0].path);
     } else {
         rc = -1;
     }

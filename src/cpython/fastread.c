@@ -72,7 +72,7 @@ struct ft_fastread {
     uint64_t misses;
     uint64_t retries;
     uint64_t seed;
-    uint64_t usual_ns;             /* moving average of this thread's read time */
+    uint64_t usual_ns;             /* moving average of a read's time per unit */
     int paused;                    /* this read: the thread is held still */
 };
 
@@ -159,9 +159,11 @@ struct plan {
     size_t nspans;
     int layers;
     int nts, top_t;                 /* thread-state reads; the one the walk starts from */
-    size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], layer_at[MAX_LAYERS - 1];
+    size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], caller_at[MAX_LAYERS];
+    size_t layer_at[MAX_LAYERS - 1];
     size_t gen_at, gc_at, gc_len, heads_at, strs_at, total;
     size_t nheads, nstrs;           /* code heads and contents read along */
+    size_t niov;                    /* ranges in the read */
     int have_gen;                   /* the code generation is read along */
 };
 
@@ -242,7 +244,9 @@ static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
     for (int j = 0; j < p->nts; j++) {
         p->t_at[j] = at;
         at += p->tstate_span;
-        p->cframe_at[j] = at;
+        p->cframe_at[j] = at;         /* 3.11-3.12: the C frame's part we read */
+        at += r->layout->off.tstate_cframe != FT_ABSENT ? ft_cframe_len(&r->layout->off) : 0;
+        p->caller_at[j] = at;         /* its caller's current frame */
         at += 8;
         if (j >= p->top_t && j - p->top_t < p->layers - 1) {
             p->layer_at[j - p->top_t] = at;
@@ -339,7 +343,9 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
             iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
         iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
         if (f->places.cframe)
-            iov[n++] = range(f->places.cframe + o->cframe_current_frame, b + p->cframe_at[j], 8);
+            iov[n++] = range(f->places.cframe + ft_cframe_lo(o), b + p->cframe_at[j], ft_cframe_len(o));
+        if (f->places.prev_cframe)
+            iov[n++] = range(f->places.prev_cframe + o->cframe_current_frame, b + p->caller_at[j], 8);
         for (uint64_t x = spacers(f, p); x > 0; x--)
             iov[n++] = range(t->tstate, b + p->gen_at, 8);
         if (j == 0 && p->top_t)
@@ -355,6 +361,7 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
         iov[n++] = range(f->codes[i], b + p->heads_at + i * p->head_size, p->head_size);
     for (size_t i = 0; i < p->nstrs; i++)
         iov[n++] = range(f->strs[i], b + p->strs_at + i * FT_STR_CHECK_MAX, f->str_len[i]);
+    p->niov = n;
     return read_all(r, iov, n);
 }
 
@@ -446,8 +453,16 @@ static enum walk_status set_view(struct ft_reader *r, struct ft_fastread *f, con
         f->places.cframe = v->cframe;
         st = WALK_AGAIN;
     }
-    if (v->cframe)
-        *top = ft_u64_in(f->buf + p->cframe_at[p->top_t], 8, 0);
+    if (v->cframe && st == WALK_OK) {
+        struct tstate_view c;
+        ft_cframe_parse(&r->layout->off, f->buf + p->cframe_at[p->top_t], &c);
+        *top = c.frame;
+        if (c.prev_cframe != f->places.prev_cframe) {
+            f->places.prev_cframe = c.prev_cframe;
+            st = WALK_AGAIN;
+        }
+        ft_expect_entry_caller(r, c.prev_cframe ? ft_u64_in(f->buf + p->caller_at[p->top_t], 8, 0) : 0);
+    }
     view->live = 0;
     view->datastack_top = v->top;
     view->n = 0;
@@ -517,18 +532,29 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A read's cost in units of about equal time: the call, its ranges and
+ * the pages it copies. The usual time is kept per unit, so that a read
+ * that grows (a deeper stack, more places learnt) is not taken for a
+ * descheduled one. */
+static uint64_t read_units(const struct plan *p)
+{
+    return 4 + p->niov / 4 + p->total / 4096;
+}
+
 /* The copies vouch for one moment only if they follow each other closely:
  * a read during which frametap was descheduled (a loaded machine) spans
  * milliseconds, in which a looping program passes the same states many
  * times over and identical copies prove nothing. Such a read counts as
- * torn. "Closely": within a few times this thread's usual read time. */
-static int quick_enough(struct ft_fastread *f, uint64_t ns)
+ * torn. "Closely": within a few times the usual time for its size. A
+ * slow read still raises the usual time a little, so that a machine that
+ * is slow throughout (sanitizers, emulation) is learnt, not refused. */
+static int quick_enough(struct ft_fastread *f, const struct plan *p, uint64_t ns)
 {
-    uint64_t usual = f->usual_ns ? f->usual_ns : ns;
-    int ok = ns <= 4 * usual + SLOW_READ_NS;
-    if (ok)
-        f->usual_ns = usual - usual / 8 + ns / 8;
-    else
+    uint64_t units = read_units(p), per = ns / units + 1;
+    uint64_t usual = f->usual_ns ? f->usual_ns : per;
+    int ok = ns <= 4 * usual * units + SLOW_READ_NS;
+    f->usual_ns = ok ? usual - usual / 8 + per / 8 : usual + usual / 16 + 1;
+    if (!ok)
         ft_fail(FT_E_CORRUPT, "a read took %llu us, too long to vouch for one moment "
                 "(frametap was descheduled?)", (unsigned long long)(ns / 1000));
     return ok;
@@ -549,7 +575,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         return classify_failure();
     if (!whole)
         return WALK_MISS;
-    if (!f->paused && !quick_enough(f, monotonic_ns() - began))
+    if (!f->paused && !quick_enough(f, &p, monotonic_ns() - began))
         return WALK_TORN;
     ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
     if (t->thread_id && v.thread_id != t->thread_id) {
@@ -642,6 +668,18 @@ int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thre
         ft_error_clear();
     }
     return 0;
+}
+
+const char *ft_fastread_limit(const struct ft_layout *l)
+{
+    if (l->off.pyframe_back != FT_ABSENT)
+        return "this Python keeps every frame in an object of its own, which cannot be copied "
+               "at one instant while its thread runs";
+    if (l->off.interp_code_generation == FT_ABSENT)
+        return "this Python leaves a returned frame's memory as it was, so copies of a running "
+               "thread's frames can agree on a stack that never was (a few in 100,000 samples "
+               "of code that calls and returns in a tight loop)";
+    return NULL;
 }
 
 int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t)

@@ -34,6 +34,11 @@ int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thr
  * path, for `--read full` and for checking the fast one). */
 void ft_fastread_forget(struct ft_fastread *f);
 
+/* Why copies of a running thread's frames cannot fully vouch for one
+ * moment on this Python (one sentence, no final stop), or NULL where
+ * they can (3.14+, which clears a frame's code when it returns). */
+const char *ft_fastread_limit(const struct ft_layout *l);
+
 /* Reads that needed more than the one speculative syscall. */
 uint64_t ft_fastread_misses(const struct ft_fastread *f);
 

@@ -48,10 +48,13 @@ static enum ft_linetable_format format_for_minor(int minor)
     return minor <= 9 ? FT_LNOTAB : minor == 10 ? FT_LINETABLE : FT_LOCATIONS;
 }
 
-static const struct ft_layout_row *row_for(int major, int minor)
+/* The row generated for major.minor in the given build flavour (default
+ * or free-threaded: the rows say which their headers were). */
+static const struct ft_layout_row *row_for(int major, int minor, int free_threaded)
 {
     for (size_t i = 0; i < NROWS; i++)
-        if (ft_generated_layouts[i].major == major && ft_generated_layouts[i].minor == minor)
+        if (ft_generated_layouts[i].major == major && ft_generated_layouts[i].minor == minor &&
+            ft_generated_layouts[i].free_threaded == free_threaded)
             return &ft_generated_layouts[i];
     return NULL;
 }
@@ -60,7 +63,7 @@ int ft_layout_for_version(int major, int minor, uint64_t hexversion, struct ft_l
 {
     int oldest, newest;
     ft_layout_supported(&oldest, &newest);
-    const struct ft_layout_row *row = row_for(major, minor);
+    const struct ft_layout_row *row = row_for(major, minor, 0);
     memset(out, 0, sizeof *out);
     out->major = major;
     out->minor = minor;
@@ -138,7 +141,7 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
     int major = (int)(hex >> 24) & 0xFF, minor = (int)(hex >> 16) & 0xFF;
     if (ft_layout_for_version(major, minor, hex, out) < 0)
         return -1;
-    const struct ft_layout_row *row = row_for(major, minor);
+    const struct ft_layout_row *row = row_for(major, minor, 0);
     if (!row->debug_offsets_size || row->debug_offsets_size > MAX_DEBUG_OFFSETS_SIZE) {
         ft_fail(FT_E_VERSION, "CPython %d.%d publishes _Py_DebugOffsets but frametap's layout "
                 "for it has no descriptor; regenerate layouts (tools/gen_layouts.sh)", major, minor);
@@ -147,10 +150,19 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
     unsigned char blob[MAX_DEBUG_OFFSETS_SIZE];
     if (ft_proc_read(p, runtime_addr, blob, row->debug_offsets_size) < 0)
         return -1;
+    /* The flavour comes from the target (free_threaded sits where it does
+     * in both flavours' _Py_DebugOffsets); every offset and constant that
+     * differs between flavours then comes from that flavour's row. */
     if (u64_at(blob, row->dbg_free_threaded) != 0) {
-        ft_fail(FT_E_VERSION, "this CPython %d.%d is a free-threaded build (python%d.%dt): "
-                "frametap reads only default (GIL) builds so far", major, minor, major, minor);
-        return -1;
+        row = row_for(major, minor, 1);
+        if (!row) {
+            ft_fail(FT_E_VERSION, "this CPython %d.%d is a free-threaded build (python%d.%dt): "
+                    "frametap reads only default (GIL) builds so far", major, minor, major, minor);
+            return -1;
+        }
+        out->off = row->off;
+        out->c = row->consts;
+        out->generated_from = row->generated_from;
     }
     if (apply_published(row, blob, out) < 0 || !plausible(&out->off)) {
         ft_fail(FT_E_CORRUPT, "_Py_DebugOffsets of CPython %d.%d holds implausible offsets; "

@@ -1,5 +1,7 @@
 /*
- * objects.c - validated reads of Python objects (see objects.h).
+ * objects.c - validated reads of Python objects (see objects.h): types,
+ * str, int, float, dicts, instance attributes, modules (the values the
+ * renderer needs besides are in objects_values.c).
  *
  * Bounds: a type head is read in one piece of at most TYPE_HEAD_MAX bytes,
  * names of types at most FT_TYPE_NAME_MAX bytes, str objects at most
@@ -12,32 +14,32 @@
 #include "../util/error.h"
 #include "code.h"
 #include "remote.h"
+#include "objects_internal.h"
 #include "unicode.h"
 
 #include <string.h>
 
 #define PAGE 4096u
 #define TYPE_HEAD_MAX 512          /* bytes of a type object read at once     */
-#define OBJ_HEAD_MAX 128           /* bytes of a str, dict or int head        */
 #define BASICSIZE_MAX (1u << 16)   /* larger tp_basicsize / tp_dictoffset: corrupt */
 #define KEYS_LOG2_MAX 40           /* larger hash tables: corrupt             */
 #define STR_FAST_MAX 256           /* ASCII keys compared without decoding    */
 #define STR_BATCH_MAX 64           /* ... and from one read of many key heads  */
 #define STR_WITH_HEAD 64           /* bytes of characters read with a str head */
 #define TRY_DICT 2                 /* inline values invalid: ask the dict     */
-#define PTR 8u                     /* bytes of a pointer: targets are 64-bit  */
 
 _Static_assert(FT_TYPE_COUNT <= FT_BUILTIN_TYPES_MAX, "ft_reader.types too small");
 
-static const char *const builtin_names[FT_TYPE_COUNT] = {
+const char *const ft_builtin_names[FT_TYPE_COUNT] = {
     [FT_TYPE_STR] = "str",       [FT_TYPE_INT] = "int",       [FT_TYPE_FLOAT] = "float",
     [FT_TYPE_DICT] = "dict",     [FT_TYPE_MODULE] = "module", [FT_TYPE_CODE] = "code",
+    [FT_TYPE_BOOL] = "bool",     [FT_TYPE_NONE] = "NoneType", [FT_TYPE_BYTES] = "bytes",
+    [FT_TYPE_TUPLE] = "tuple",   [FT_TYPE_LIST] = "list",     [FT_TYPE_SET] = "set",
+    [FT_TYPE_FROZENSET] = "frozenset", [FT_TYPE_CELL] = "cell",
 };
+#define builtin_names ft_builtin_names
 
-static const struct ft_offsets *offs(const struct ft_reader *r) { return &r->layout->off; }
-static const struct ft_consts *consts(const struct ft_reader *r) { return &r->layout->c; }
-
-static int corrupt(const char *what, uint64_t addr)
+int ftobj_corrupt(const char *what, uint64_t addr)
 {
     ft_fail(FT_E_CORRUPT, "%s at 0x%llx", what, (unsigned long long)addr);
     return -1;
@@ -46,7 +48,7 @@ static int corrupt(const char *what, uint64_t addr)
 /* How many bytes to read at addr: `want`, unless that reaches into a page
  * past the one holding byte need-1 (the object may end before it and the
  * next page may be unmapped). Never less than need. */
-static size_t safe_len(uint64_t addr, size_t need, size_t want)
+size_t ftobj_safe_len(uint64_t addr, size_t need, size_t want)
 {
     if (need == 0 || addr > UINT64_MAX - want)
         return want;
@@ -54,12 +56,12 @@ static size_t safe_len(uint64_t addr, size_t need, size_t want)
     return addr + want <= page_end ? want : (size_t)(page_end - addr);
 }
 
-/* Reads `want` bytes at addr (as many as safe_len() allows), or `need`
+/* Reads `want` bytes at addr (as many as ftobj_safe_len() allows), or `need`
  * alone if that fails: memory may end right after a short object. */
-static int read_prefix(struct ft_reader *r, uint64_t addr, void *buf, size_t need, size_t want,
-                       size_t *got)
+int ftobj_read_prefix(struct ft_reader *r, uint64_t addr, void *buf, size_t need, size_t want,
+                      size_t *got)
 {
-    *got = safe_len(addr, need, want);
+    *got = ftobj_safe_len(addr, need, want);
     if (ft_proc_read(r->proc, addr, buf, *got) == 0)
         return 0;
     if (*got <= need)
@@ -78,12 +80,7 @@ static uint64_t max4(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 
 /* ---- types ---- */
 
-struct type_head {
-    uint64_t name, flags;
-    int64_t basicsize, dictoffset;
-};
-
-static int read_type_head(struct ft_reader *r, uint64_t type, struct type_head *h)
+int ftobj_read_type_head(struct ft_reader *r, uint64_t type, struct type_head *h)
 {
     const struct ft_offsets *o = offs(r);
     unsigned char buf[TYPE_HEAD_MAX];
@@ -93,7 +90,7 @@ static int read_type_head(struct ft_reader *r, uint64_t type, struct type_head *
         return -1;
     }
     if (!type)
-        return corrupt("object without a type", type);
+        return ftobj_corrupt("object without a type", type);
     if (ft_proc_read(r->proc, type, buf, (size_t)end) < 0)
         return -1;
     h->name = ft_u64_in(buf, sizeof buf, o->type_name);
@@ -110,6 +107,10 @@ static uint64_t subclass_flag(const struct ft_consts *c, enum ft_builtin_type t)
     case FT_TYPE_STR: return c->tpflags_unicode_subclass;
     case FT_TYPE_INT: return c->tpflags_long_subclass;
     case FT_TYPE_DICT: return c->tpflags_dict_subclass;
+    case FT_TYPE_BOOL: return c->tpflags_long_subclass;
+    case FT_TYPE_BYTES: return c->tpflags_bytes_subclass;
+    case FT_TYPE_TUPLE: return c->tpflags_tuple_subclass;
+    case FT_TYPE_LIST: return c->tpflags_list_subclass;
     default: return 0;
     }
 }
@@ -126,7 +127,7 @@ int ft_is_builtin_type(struct ft_reader *r, enum ft_builtin_type t, uint64_t typ
     size_t n = strlen(want) + 1;
     char name[16];
     struct type_head h;
-    if (read_type_head(r, type, &h) < 0 || ft_proc_read(r->proc, h.name, name, n) < 0) {
+    if (ftobj_read_type_head(r, type, &h) < 0 || ft_proc_read(r->proc, h.name, name, n) < 0) {
         ft_error_clear();
         return 0;
     }
@@ -137,14 +138,51 @@ int ft_is_builtin_type(struct ft_reader *r, enum ft_builtin_type t, uint64_t typ
     return 1;
 }
 
+static int read_cstring(struct ft_reader *r, uint64_t addr, char *out, size_t n);
+
+int ft_builtin_of(struct ft_reader *r, uint64_t type)
+{
+    char name[16];
+    struct type_head h;
+    if (!type)
+        return -1;
+    for (int t = 0; t < FT_TYPE_COUNT; t++)
+        if (r->types[t] == type)
+            return t;
+    if (ftobj_read_type_head(r, type, &h) < 0 || read_cstring(r, h.name, name, sizeof name) < 0) {
+        ft_error_clear();
+        return -1;
+    }
+    for (int t = 0; t < FT_TYPE_COUNT; t++) {
+        uint64_t need = subclass_flag(consts(r), (enum ft_builtin_type)t);
+        if (!r->types[t] && !strcmp(name, builtin_names[t]) && !(h.flags & consts(r)->tpflags_heaptype) &&
+            (h.flags & need) == need) {
+            r->types[t] = type;
+            return t;
+        }
+    }
+    return -1;
+}
+
+int ft_type_base(struct ft_reader *r, uint64_t type, uint64_t *base)
+{
+    if (offs(r)->type_base == FT_ABSENT) {
+        ft_fail(FT_E_VERSION, "this layout does not say where tp_base is");
+        return -1;
+    }
+    if (!type)
+        return ftobj_corrupt("NULL type", type);
+    return ft_read_u64(r->proc, type + offs(r)->type_base, base);
+}
+
 int ft_obj_type(struct ft_reader *r, uint64_t addr, uint64_t *type)
 {
     if (!addr)
-        return corrupt("NULL object", addr);
+        return ftobj_corrupt("NULL object", addr);
     return ft_read_u64(r->proc, addr + offs(r)->ob_type, type);
 }
 
-static int expect_type(struct ft_reader *r, uint64_t addr, uint64_t type, enum ft_builtin_type t)
+int ftobj_expect_type(struct ft_reader *r, uint64_t addr, uint64_t type, enum ft_builtin_type t)
 {
     if (ft_is_builtin_type(r, t, type))
         return 0;
@@ -173,24 +211,29 @@ static int read_cstring(struct ft_reader *r, uint64_t addr, char *out, size_t n)
     return 0;
 }
 
-int ft_obj_type_name(struct ft_reader *r, uint64_t addr, char *out, size_t n)
+int ft_type_name(struct ft_reader *r, uint64_t type, char *out, size_t n)
 {
-    uint64_t type;
     struct type_head h;
     if (n == 0)
         return -1;
     out[0] = '\0';
-    if (ft_obj_type(r, addr, &type) < 0 || read_type_head(r, type, &h) < 0)
+    if (ftobj_read_type_head(r, type, &h) < 0)
         return -1;
     return read_cstring(r, h.name, out, n < FT_TYPE_NAME_MAX + 1 ? n : FT_TYPE_NAME_MAX + 1);
 }
 
-/* ---- str ---- */
+int ft_obj_type_name(struct ft_reader *r, uint64_t addr, char *out, size_t n)
+{
+    uint64_t type;
+    if (n == 0)
+        return -1;
+    out[0] = '\0';
+    if (ft_obj_type(r, addr, &type) < 0)
+        return -1;
+    return ft_type_name(r, type, out, n);
+}
 
-struct str_head {
-    int kind, compact, ascii;
-    int64_t length;
-};
+/* ---- str ---- */
 
 static void parse_str_head(const struct ft_reader *r, const unsigned char *head, size_t n,
                            struct str_head *s)
@@ -213,34 +256,28 @@ static int str_layout_usable(const struct ft_reader *r)
     return 0;
 }
 
-/* The first n bytes of the object at addr, read already. 0: a compact str,
- * described in s; NOT_STR: some other type (no error set); -1: not a sane
- * str. */
-#define NOT_STR 1
-static int check_str_head(struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
-                          struct str_head *s)
+int ftobj_check_str_head(struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
+                         struct str_head *s)
 {
     if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_u64_in(head, n, offs(r)->ob_type)))
         return NOT_STR;
     parse_str_head(r, head, n, s);
     if (!s->compact || (s->kind != 1 && s->kind != 2 && s->kind != 4) || (s->ascii && s->kind != 1) ||
         s->length < 0 || s->length > (1 << 24))
-        return corrupt("str that is not a compact str", addr);
+        return ftobj_corrupt("str that is not a compact str", addr);
     return 0;
 }
 
-/* Reads up to `want` bytes at addr (*n of them, the str head at least) and
- * checks them as check_str_head() does. */
-static int read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head, size_t *n,
+int ftobj_read_str_head(struct ft_reader *r, uint64_t addr, unsigned char *head, size_t *n,
                          size_t want, struct str_head *s)
 {
     if (!str_layout_usable(r))
         return -1;
     if (!addr)
-        return corrupt("NULL str", addr);
-    if (read_prefix(r, addr, head, (size_t)offs(r)->unicode_ascii_size, want, n) < 0)
+        return ftobj_corrupt("NULL str", addr);
+    if (ftobj_read_prefix(r, addr, head, (size_t)offs(r)->unicode_ascii_size, want, n) < 0)
         return -1;
-    return check_str_head(r, addr, head, *n, s);
+    return ftobj_check_str_head(r, addr, head, *n, s);
 }
 
 int ft_obj_str(struct ft_reader *r, uint64_t addr, char *out, size_t n)
@@ -253,9 +290,9 @@ int ft_obj_str(struct ft_reader *r, uint64_t addr, char *out, size_t n)
         return -1;
     out[0] = '\0';
     /* The head and, for short strings, the characters in one read. */
-    int rc = read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size + STR_WITH_HEAD, &s);
+    int rc = ftobj_read_str_head(r, addr, head, &hsize, (size_t)o->unicode_compact_size + STR_WITH_HEAD, &s);
     if (rc == NOT_STR)
-        return corrupt("object that is not a str", addr);
+        return ftobj_corrupt("object that is not a str", addr);
     if (rc < 0)
         return -1;
     size_t nchars = (size_t)s.length < FT_NAME_MAX ? (size_t)s.length : FT_NAME_MAX;
@@ -306,7 +343,7 @@ static int ascii_equals(struct ft_reader *r, uint64_t addr, unsigned char *buf, 
 {
     const struct ft_offsets *o = offs(r);
     struct str_head h;
-    int rc = check_str_head(r, addr, buf, n, &h);
+    int rc = ftobj_check_str_head(r, addr, buf, n, &h);
     if (rc)
         return rc == NOT_STR ? 0 : -1;
     if (!h.ascii || (uint64_t)h.length != len)
@@ -328,9 +365,9 @@ static int str_equals(struct ft_reader *r, uint64_t addr, const char *s, size_t 
     if (!str_layout_usable(r))
         return -1;
     if (!addr)
-        return corrupt("NULL str", addr);
+        return ftobj_corrupt("NULL str", addr);
     size_t head = (size_t)offs(r)->unicode_ascii_size;
-    if (read_prefix(r, addr, buf, head, head + len, &n) < 0)
+    if (ftobj_read_prefix(r, addr, buf, head, head + len, &n) < 0)
         return -1;
     return ascii_equals(r, addr, buf, n, s, len);
 }
@@ -346,7 +383,7 @@ static int find_key(struct ft_reader *r, const uint64_t *keys, size_t n, const c
     int batch = n > 1 && n <= FT_DICT_CHUNK && len <= STR_BATCH_MAX && is_ascii(s, len) &&
                 str_layout_usable(r);
     for (size_t i = 0; batch && i < n; i++)
-        iov[i] = (struct ft_remote_iov){keys[i], bufs[i], safe_len(keys[i], head, head + len)};
+        iov[i] = (struct ft_remote_iov){keys[i], bufs[i], ftobj_safe_len(keys[i], head, head + len)};
     if (batch && ft_proc_readv(r->proc, iov, n) < 0) {
         ft_error_clear(); /* one by one, each read as far as it can be */
         batch = 0;
@@ -364,7 +401,7 @@ static int find_key(struct ft_reader *r, const uint64_t *keys, size_t n, const c
 /* ---- int and float ---- */
 
 /* Sign and number of digits of the int whose head is in head. */
-static int long_shape(const struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
+int ftobj_long_shape(const struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
                       int *negative, uint64_t *ndigits)
 {
     const struct ft_offsets *o = offs(r);
@@ -375,7 +412,7 @@ static int long_shape(const struct ft_reader *r, uint64_t addr, const unsigned c
         *ndigits = tag >> c->long_non_size_bits;
         *negative = sign == c->long_sign_negative;
         if (sign != 0 && sign != c->long_sign_zero && !*negative)
-            return corrupt("int with an impossible sign", addr);
+            return ftobj_corrupt("int with an impossible sign", addr);
         if (sign == c->long_sign_zero)
             *ndigits = 0;
         return 0;
@@ -421,11 +458,11 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
         return -1;
     }
     if (!addr)
-        return corrupt("NULL int", addr);
+        return ftobj_corrupt("NULL int", addr);
     size_t n;
-    if (read_prefix(r, addr, buf, need, full, &n) < 0 ||
-        expect_type(r, addr, ft_u64_in(buf, n, o->ob_type), FT_TYPE_INT) < 0 ||
-        long_shape(r, addr, buf, n, negative, &ndigits) < 0)
+    if (ftobj_read_prefix(r, addr, buf, need, full, &n) < 0 ||
+        ftobj_expect_type(r, addr, ft_u64_in(buf, n, o->ob_type), FT_TYPE_INT) < 0 ||
+        ftobj_long_shape(r, addr, buf, n, negative, &ndigits) < 0)
         return -1;
     if (ndigits > max_digits) {
         ft_fail(FT_E_CORRUPT, "int at 0x%llx has %llu digits: beyond 64 bits", (unsigned long long)addr,
@@ -436,7 +473,7 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
     if (n < end && ft_proc_read(r->proc, addr + n, buf + n, end - n) < 0)
         return -1;
     if (sum_digits(c, buf + need, ndigits, mag) < 0)
-        return corrupt("int beyond 64 bits or with a digit out of range", addr);
+        return ftobj_corrupt("int beyond 64 bits or with a digit out of range", addr);
     return 0;
 }
 
@@ -447,7 +484,7 @@ int ft_obj_int(struct ft_reader *r, uint64_t addr, int64_t *out)
     if (read_long(r, addr, &neg, &mag) < 0)
         return -1;
     if (mag > (uint64_t)INT64_MAX + neg)
-        return corrupt("int beyond int64", addr);
+        return ftobj_corrupt("int beyond int64", addr);
     *out = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag) : (int64_t)mag;
     return 0;
 }
@@ -459,17 +496,23 @@ int ft_obj_u64(struct ft_reader *r, uint64_t addr, uint64_t *out)
     if (read_long(r, addr, &neg, &mag) < 0)
         return -1;
     if (neg && mag)
-        return corrupt("negative int where an unsigned one was expected", addr);
+        return ftobj_corrupt("negative int where an unsigned one was expected", addr);
     *out = mag;
     return 0;
 }
 
-int ft_obj_float(struct ft_reader *r, uint64_t addr, double *out)
+int ftobj_typed_field(struct ft_reader *r, uint64_t addr, enum ft_builtin_type t, uint64_t off, void *out,
+                      size_t n)
 {
     uint64_t type;
-    if (ft_obj_type(r, addr, &type) < 0 || expect_type(r, addr, type, FT_TYPE_FLOAT) < 0)
+    if (ft_obj_type(r, addr, &type) < 0 || ftobj_expect_type(r, addr, type, t) < 0)
         return -1;
-    return ft_proc_read(r->proc, addr + offs(r)->float_value, out, sizeof *out);
+    return ft_proc_read(r->proc, addr + off, out, n);
+}
+
+int ft_obj_float(struct ft_reader *r, uint64_t addr, double *out)
+{
+    return ftobj_typed_field(r, addr, FT_TYPE_FLOAT, offs(r)->float_value, out, sizeof *out);
 }
 
 /* ---- dicts ---- */
@@ -496,7 +539,7 @@ static int keys_by_kind(struct ft_reader *r, uint64_t keys, const unsigned char 
     unsigned log2_ix = ft_u8_in(head, n, o->dictkeys_log2_index_bytes);
     unsigned kind = ft_u8_in(head, n, o->dictkeys_kind);
     if (log2 > KEYS_LOG2_MAX || log2_ix < log2 || log2_ix > log2 + 3)
-        return corrupt("dict keys with an impossible table size", keys);
+        return ftobj_corrupt("dict keys with an impossible table size", keys);
     *size = 1ull << log2;
     *index_bytes = 1ull << log2_ix;
     if (kind == c->dict_kind_general) {
@@ -508,7 +551,7 @@ static int keys_by_kind(struct ft_reader *r, uint64_t keys, const unsigned char 
         k->key_off = o->unicode_entry_key;
         k->value_off = o->unicode_entry_value;
     } else {
-        return corrupt("dict keys of unknown kind", keys);
+        return ftobj_corrupt("dict keys of unknown kind", keys);
     }
     k->split = kind == c->dict_kind_split;
     return 0;
@@ -521,7 +564,7 @@ static int keys_by_size(struct ft_reader *r, uint64_t keys, const unsigned char 
     const struct ft_offsets *o = offs(r);
     int64_t s = (int64_t)ft_u64_in(head, n, o->dictkeys_size);
     if (s <= 0 || (s & (s - 1)) || s > (1ll << KEYS_LOG2_MAX))
-        return corrupt("dict keys with an impossible table size", keys);
+        return ftobj_corrupt("dict keys with an impossible table size", keys);
     *size = (uint64_t)s;
     *index_bytes = *size * index_width(*size);
     k->entry_size = consts(r)->dict_entry_size;
@@ -542,7 +585,7 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
         return -1;
     }
     if (!keys)
-        return corrupt("dict without keys", keys);
+        return ftobj_corrupt("dict without keys", keys);
     if (ft_proc_read(r->proc, keys, head, n) < 0)
         return -1;
     int rc = o->dictkeys_log2_size != FT_ABSENT ? keys_by_kind(r, keys, head, n, &size, &index_bytes, k)
@@ -551,7 +594,7 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
         return -1;
     int64_t nentries = (int64_t)ft_u64_in(head, n, o->dictkeys_nentries);
     if (nentries < 0 || (uint64_t)nentries > size)
-        return corrupt("dict keys with an impossible entry count", keys);
+        return ftobj_corrupt("dict keys with an impossible entry count", keys);
     if (nentries > FT_DICT_MAX_ENTRIES) {
         ft_fail(FT_E_CORRUPT, "dict keys at 0x%llx hold %lld entries: more than frametap reads (%u)",
                 (unsigned long long)keys, (long long)nentries, FT_DICT_MAX_ENTRIES);
@@ -576,7 +619,7 @@ static int iter_start(struct ft_reader *r, uint64_t keys, uint64_t values, uint6
     if (read_keys(r, keys, &k) < 0)
         return -1;
     if (k.split >= 0 && k.split != (values != 0))
-        return corrupt(values ? "values for combined dict keys" : "split dict keys without values", keys);
+        return ftobj_corrupt(values ? "values for combined dict keys" : "split dict keys without values", keys);
     it->r = r;
     it->entries = k.entries;
     it->nentries = k.nentries;
@@ -585,7 +628,8 @@ static int iter_start(struct ft_reader *r, uint64_t keys, uint64_t values, uint6
     it->value_off = k.value_off;
     it->values = values;
     it->values_cap = values ? (values_cap < k.nentries ? values_cap : k.nentries) : 0;
-    it->pos = it->first = it->count = 0;
+    it->pos = it->first = it->count = it->read = 0;
+    it->read_max = UINT64_MAX;
     return 0;
 }
 
@@ -608,7 +652,7 @@ static int is_dict_type(struct ft_reader *r, uint64_t type)
     struct type_head h;
     if (ft_is_builtin_type(r, FT_TYPE_DICT, type))
         return 1;
-    if (read_type_head(r, type, &h) < 0) { /* a dict subclass shares the layout */
+    if (ftobj_read_type_head(r, type, &h) < 0) { /* a dict subclass shares the layout */
         ft_error_clear();
         return 0;
     }
@@ -626,11 +670,11 @@ int ft_dict_iter_init(struct ft_reader *r, uint64_t dict, struct ft_dict_iter *i
         return -1;
     }
     if (!dict)
-        return corrupt("NULL dict", dict);
+        return ftobj_corrupt("NULL dict", dict);
     if (ft_proc_read(r->proc, dict, head, n) < 0)
         return -1;
     if (!is_dict_type(r, ft_u64_in(head, n, o->ob_type)))
-        return corrupt("object that is not a dict", dict);
+        return ftobj_corrupt("object that is not a dict", dict);
     uint64_t keys = ft_u64_in(head, n, o->dict_keys), values = ft_u64_in(head, n, o->dict_values);
     if (values && values_capacity(r, values, &cap) < 0)
         return -1;
@@ -649,6 +693,9 @@ static int fill(struct ft_dict_iter *it)
     };
     nv = nv < n ? nv : n;
     iov[1].len = (size_t)(nv * PTR);
+    if (iov[0].len + iov[1].len > it->read_max - it->read)
+        return FT_ITER_SPENT;
+    it->read += iov[0].len + iov[1].len;
     if (ft_proc_readv(it->r->proc, iov, it->values && nv ? 2 : 1) < 0)
         return -1;
     it->first = it->pos;
@@ -659,8 +706,9 @@ static int fill(struct ft_dict_iter *it)
 int ft_dict_iter_next(struct ft_dict_iter *it, uint64_t *key, uint64_t *value)
 {
     while (it->pos < it->nentries) {
-        if (it->pos >= it->first + it->count && fill(it) < 0)
-            return -1;
+        int rc = it->pos >= it->first + it->count ? fill(it) : 0;
+        if (rc)
+            return rc;
         uint64_t i = it->pos - it->first;
         const unsigned char *e = it->buf + i * it->entry_size;
         uint64_t k = ft_u64_in(e, (size_t)it->entry_size, it->key_off);
@@ -720,11 +768,11 @@ static int shared_keys_attr(struct ft_reader *r, uint64_t type, const struct typ
     struct ft_dict_iter it;
     uint64_t keys;
     if (!(h->flags & consts(r)->tpflags_heaptype))
-        return corrupt("instance values of a static type", type);
+        return ftobj_corrupt("instance values of a static type", type);
     if (ft_read_u64(r->proc, type + offs(r)->heaptype_cached_keys, &keys) < 0)
         return -1;
     if (!keys)
-        return corrupt("instance values without shared keys", type);
+        return ftobj_corrupt("instance values without shared keys", type);
     if (iter_start(r, keys, values, cap, &it) < 0)
         return -1;
     return iter_find(&it, name, value);
@@ -739,7 +787,7 @@ static int inline_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const s
     const struct ft_offsets *o = offs(r);
     unsigned char head[16] = {0};
     if (h->basicsize < (int64_t)(o->ob_type + PTR) || h->basicsize > BASICSIZE_MAX || h->basicsize % PTR)
-        return corrupt("type with an impossible tp_basicsize", type);
+        return ftobj_corrupt("type with an impossible tp_basicsize", type);
     if (o->dictvalues_values > sizeof head || o->dictvalues_valid == FT_ABSENT) {
         ft_fail(FT_E_VERSION, "inline values layout not usable");
         return -1;
@@ -774,7 +822,7 @@ static int managed_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const 
     if (o->managed_values_before != FT_ABSENT) { /* 3.11: values in their own word */
         if (obj < o->managed_values_before ||
             ft_read_u64(r->proc, obj - o->managed_values_before, &values) < 0)
-            return obj < o->managed_values_before ? corrupt("object too low", obj) : -1;
+            return obj < o->managed_values_before ? ftobj_corrupt("object too low", obj) : -1;
         if (values)
             return shared_keys_attr(r, type, h, values + o->dictvalues_values, UINT64_MAX, name, value);
     }
@@ -788,7 +836,7 @@ int ft_obj_attr(struct ft_reader *r, uint64_t obj, const char *name, uint64_t *v
 {
     uint64_t type, dict;
     struct type_head h;
-    if (ft_obj_type(r, obj, &type) < 0 || read_type_head(r, type, &h) < 0)
+    if (ft_obj_type(r, obj, &type) < 0 || ftobj_read_type_head(r, type, &h) < 0)
         return -1;
     if (h.flags & consts(r)->tpflags_managed_dict) /* 0 before 3.11 */
         return managed_attr(r, obj, type, &h, name, value);
@@ -833,7 +881,7 @@ int ft_find_module(struct ft_reader *r, uint64_t interp, const char *name, uint6
 int ft_module_dict(struct ft_reader *r, uint64_t module, uint64_t *dict)
 {
     uint64_t type;
-    if (ft_obj_type(r, module, &type) < 0 || expect_type(r, module, type, FT_TYPE_MODULE) < 0 ||
+    if (ft_obj_type(r, module, &type) < 0 || ftobj_expect_type(r, module, type, FT_TYPE_MODULE) < 0 ||
         ft_read_u64(r->proc, module + offs(r)->module_dict, dict) < 0)
         return -1;
     return *dict ? 0 : FT_OBJ_ABSENT;

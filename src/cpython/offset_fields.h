@@ -34,6 +34,7 @@
     X(tstate_frame)              /* PyFrameObject *frame, <=3.10          */   \
     X(tstate_cframe)             /* _PyCFrame *cframe, 3.11-3.12          */   \
     X(cframe_current_frame)      /* cframe->current_frame, 3.11-3.12      */   \
+    X(cframe_previous)           /* cframe->previous: the caller's, 3.11-3.12 */ \
     X(tstate_current_frame)      /* tstate->current_frame, 3.13+          */   \
     X(tstate_thread_id)          /* pthread_t                             */   \
     X(tstate_native_thread_id)   /* 3.11+                                 */   \
@@ -102,7 +103,45 @@
     X(long_size)                 /* ob_size: sign and digit count, <=3.11 */   \
     X(long_tag)                  /* long_value.lv_tag, 3.12+              */   \
     X(long_digits)               /* ob_digit[]                            */   \
-    X(float_value)               /* ob_fval                               */
+    X(float_value)               /* ob_fval                               */   \
+    X(pyframe_localsplus)        /* f_localsplus[], <=3.10                */   \
+    X(pyframe_valuestack)        /* f_valuestack, <=3.10                  */   \
+    X(pyframe_stacktop)          /* f_stacktop (a pointer), 3.8-3.9       */   \
+    X(pyframe_stackdepth)        /* f_stackdepth (int), 3.10              */   \
+    X(iframe_stackpointer)       /* stackpointer, 3.14+                   */   \
+    X(code_argcount)                                                           \
+    X(code_posonlyargcount)                                                    \
+    X(code_kwonlyargcount)                                                     \
+    X(code_nlocals)                                                            \
+    X(code_varnames)             /* tuple, <=3.10                         */   \
+    X(code_cellvars)             /* tuple, <=3.10                         */   \
+    X(code_freevars)             /* tuple, <=3.10                         */   \
+    X(code_cell2arg)             /* Py_ssize_t *, <=3.10                  */   \
+    X(code_localsplusnames)      /* tuple, 3.11+                          */   \
+    X(code_localspluskinds)      /* bytes, 3.11+                          */   \
+    X(tuple_size)                /* ob_size                               */   \
+    X(tuple_items)               /* ob_item[]                             */   \
+    X(list_size)                 /* ob_size                               */   \
+    X(list_items)                /* ob_item: a pointer to the items       */   \
+    X(set_used)                                                                \
+    X(set_mask)                                                                \
+    X(set_table)                                                               \
+    X(setentry_key)                                                            \
+    X(setentry_hash)                                                           \
+    X(cell_ref)                  /* PyCellObject.ob_ref                   */   \
+    X(weakref_object)            /* PyWeakReference.wr_object             */   \
+    X(type_base)                 /* tp_base                               */   \
+    X(gen_frame)                 /* gi_frame (PyFrameObject *), <=3.10    */   \
+    X(gen_iframe)                /* gi_iframe (the frame itself), 3.11+   */   \
+    X(gen_frame_state)           /* gi_frame_state (1 byte), 3.11+        */   \
+    X(llist_next)                /* struct llist_node (asyncio task lists), 3.14+ */ \
+    X(llist_prev)                                                              \
+    X(task_fut_waiter)           /* _asyncio TaskObj, <=3.13 (mirror)     */   \
+    X(task_loop)                                                               \
+    X(task_coro)                                                               \
+    X(task_name)                                                               \
+    X(task_state)                /* fut_state (an enum)                   */   \
+    X(task_size)                 /* sizeof(TaskObj), <=3.13               */
 
 /* Constants that are not offsets: enum values and bitfield positions. */
 #define FT_CONST_FIELDS(X)                                                     \
@@ -137,7 +176,26 @@
     X(long_non_size_bits)        /* 3.12+: lv_tag bits below the digit count */ \
     X(long_sign_mask)            /* 3.12+: lv_tag bits holding the sign   */   \
     X(long_sign_zero)            /* 3.12+: sign bits of 0                 */   \
-    X(long_sign_negative)        /* 3.12+: sign bits of a negative int    */
+    X(long_sign_negative)        /* 3.12+: sign bits of a negative int    */   \
+    X(co_varargs)                /* CO_VARARGS                            */   \
+    X(co_varkeywords)            /* CO_VARKEYWORDS                        */   \
+    X(fast_hidden)               /* CO_FAST_HIDDEN, 3.12+ (0: none)       */   \
+    X(fast_local)                /* CO_FAST_LOCAL, 3.11+                  */   \
+    X(fast_cell)                 /* CO_FAST_CELL, 3.11+                   */   \
+    X(fast_free)                 /* CO_FAST_FREE, 3.11+                   */   \
+    X(cell_not_an_arg)           /* CO_CELL_NOT_AN_ARG, <=3.10            */   \
+    X(stackref_null)             /* bits of PyStackRef_NULL, 3.14+ (0 before) */ \
+    X(stackref_int_tag)          /* Py_INT_TAG: low bits of a tagged int, 3.14+ */ \
+    X(stackref_int_shift)        /* a tagged int is bits >> this, 3.14+   */   \
+    X(stackref_refcnt_tag)       /* Py_TAG_REFCNT: the other tag of an object, 3.14+ */ \
+    X(tpflags_tuple_subclass)                                                  \
+    X(tpflags_list_subclass)                                                   \
+    X(tpflags_bytes_subclass)                                                  \
+    X(set_entry_size)            /* sizeof(setentry)                      */   \
+    X(pyframe_suspended)         /* 3.10: f_state of a suspended generator */  \
+    X(gen_awaiting)              /* 3.11+: gi_frame_state while in an await */ \
+    X(gen_cleared)               /* 3.11+: FRAME_CLEARED                  */   \
+    X(task_pending)              /* <=3.13: fut_state of a pending task   */
 
 struct ft_offsets {
 #define FT_DECLARE(name) uint64_t name;
@@ -159,6 +217,7 @@ struct ft_consts {
  */
 struct ft_layout_row {
     int major, minor;
+    int free_threaded;            /* generated with Py_GIL_DISABLED (3.13t+) */
     const char *generated_from;   /* full version of the headers used */
     uint64_t debug_offsets_size;  /* sizeof(_Py_DebugOffsets); 0 before 3.13 */
     uint64_t dbg_version;         /* where PY_VERSION_HEX lives in it        */

@@ -5,17 +5,16 @@
 
 #include "walk.h"
 
+#include "../target/corefile.h"
 #include "../util/error.h"
 
 #include <string.h>
 
 #define CODE_CACHE_SIZE 4096
 
-int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method)
+static int finish_open(struct ft_session *s, enum ft_discovery method)
 {
-    memset(s, 0, sizeof *s);
-    s->proc.mem_fd = -1;
-    if (ft_proc_open(&s->proc, pid) < 0 || ft_discover(&s->proc, method, &s->rt) < 0) {
+    if (ft_discover(&s->proc, method, &s->rt) < 0) {
         ft_proc_close(&s->proc);
         return -1;
     }
@@ -31,6 +30,28 @@ int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method)
     }
     ft_version_string(&s->rt.layout, s->version, sizeof s->version);
     return 0;
+}
+
+int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method)
+{
+    memset(s, 0, sizeof *s);
+    s->proc.mem_fd = -1;
+    if (ft_proc_open(&s->proc, pid) < 0) {
+        ft_proc_close(&s->proc);
+        return -1;
+    }
+    return finish_open(s, method);
+}
+
+int ft_session_open_core(struct ft_session *s, const struct ft_core *core,
+                         enum ft_discovery method)
+{
+    memset(s, 0, sizeof *s);
+    if (ft_core_proc(core, &s->proc) < 0) {
+        ft_proc_close(&s->proc);
+        return -1;
+    }
+    return finish_open(s, method);
 }
 
 void ft_session_close(struct ft_session *s)

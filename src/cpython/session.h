@@ -17,6 +17,11 @@ struct ft_session {
 };
 
 int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method);
+/* The same for a core file (opened with ft_core_open; it must outlive s):
+ * its memory is read as that of a stopped process. */
+struct ft_core;
+int ft_session_open_core(struct ft_session *s, const struct ft_core *core,
+                         enum ft_discovery method);
 void ft_session_close(struct ft_session *s);
 
 #endif

@@ -25,6 +25,13 @@ static int push_raw(struct raw_stack *s, uint64_t code, int64_t offset, uint64_t
         ft_fail(FT_E_CORRUPT, "a frame without code (being set up or torn down while read)");
         return -1;
     }
+    /* A frame with a callee has run at least up to its call: no function's
+     * first instruction calls. One that has not started is memory being
+     * set up for a new call, read beside a stale callee. */
+    if (s->strict && s->n && offset <= 0) {
+        ft_fail(FT_E_CORRUPT, "a frame below the innermost had not started");
+        return -1;
+    }
     if (s->n == FT_MAX_DEPTH) {
         s->truncated = 1;
         return 0;
@@ -179,6 +186,28 @@ static int waiting(struct ft_reader *r, const unsigned char *b, size_t span)
  * generator's frame has no caller link while it is suspended: met inside a
  * chain, it was caught between a yield and a resume, and the chain ends
  * there (stackcodes.c then calls the stack incomplete). */
+/* 3.11-3.12 enter the eval loop by pointing the thread state at a new C
+ * frame first and filling it in after: a thread caught (preempted, or
+ * paused) in between shows a C frame whose current frame is whatever that
+ * stack slot held before, and a chain that hangs together but never
+ * existed. The first entry frame of a true chain hangs below the current
+ * frame of the caller's C frame. */
+void ft_expect_entry_caller(struct ft_reader *r, uint64_t caller_frame)
+{
+    r->scratch->raw.entry_check = 1;
+    r->scratch->raw.entry_caller = caller_frame;
+}
+
+static int entry_hangs_right(struct raw_stack *s, uint64_t previous)
+{
+    s->entry_check = 0;
+    if (previous == s->entry_caller)
+        return 1;
+    ft_fail(FT_E_CORRUPT, "the thread was entering or leaving the interpreter loop "
+            "(its first entry frame does not follow its caller)");
+    return 0;
+}
+
 enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
 {
     const struct ft_offsets *o = &r->layout->off;
@@ -203,9 +232,11 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
         uint64_t code = ft_u64_in(b, span, o->iframe_executable) & tag_mask;
         /* 3.11 marks a generator resumed from C as an entry frame too: a
          * chain may not end at a generator's frame. */
-        s->ends_at_entry = shim || (o->iframe_is_entry != FT_ABSENT &&
-                                    ft_u8_in(b, span, o->iframe_is_entry) &&
-                                    owner != k->generator_owner);
+        int is_entry = o->iframe_is_entry != FT_ABSENT && ft_u8_in(b, span, o->iframe_is_entry);
+        s->ends_at_entry = shim || (is_entry && owner != k->generator_owner);
+        if (s->entry_check && (shim || is_entry) &&
+            !entry_hangs_right(s, ft_u64_in(b, span, o->iframe_previous)))
+            return WALK_TORN;
         if (kind == VIEW_FRAME)
             ft_evidence_add(&r->scratch->ev, frame, b, span,
                             frame == top ? FT_EV_IFRAME_TOP : FT_EV_IFRAME);
@@ -281,6 +312,7 @@ void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_
     v->limit = field_or_zero(buf, n, o->tstate_datastack_limit);
     v->cframe = field_or_zero(buf, n, o->tstate_cframe);
     v->frame = 0;
+    v->prev_cframe = 0;
     if (o->tstate_frame != FT_ABSENT)
         v->frame = ft_u64_in(buf, n, o->tstate_frame);
     else if (o->tstate_current_frame != FT_ABSENT)
@@ -305,10 +337,26 @@ static int read_tstate(struct ft_reader *r, struct ft_thread *t, struct tstate_v
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
         return -1;
     }
-    if (v->cframe && ft_read_u64(r->proc, v->cframe + o->cframe_current_frame, &v->frame) < 0)
+    if (!v->cframe)
+        return 0;
+    unsigned char c[32];
+    uint64_t caller = 0;
+    if (ft_cframe_len(o) > sizeof c || ft_proc_read(r->proc, v->cframe + ft_cframe_lo(o), c, ft_cframe_len(o)) < 0)
         return -1;
+    ft_cframe_parse(o, c, v);
+    if (v->prev_cframe && ft_read_u64(r->proc, v->prev_cframe + o->cframe_current_frame, &caller) < 0)
+        return -1;
+    ft_expect_entry_caller(r, caller);
     return 0;
 }
+
+void ft_cframe_parse(const struct ft_offsets *o, const unsigned char *b, struct tstate_view *v)
+{
+    size_t n = ft_cframe_len(o);
+    v->frame = ft_u64_in(b, n, o->cframe_current_frame - ft_cframe_lo(o));
+    v->prev_cframe = ft_u64_in(b, n, o->cframe_previous - ft_cframe_lo(o));
+}
+
 
 /* Adds [addr, addr + len) of the target to the live view, copied now. */
 static int view_copy(struct ft_reader *r, uint64_t addr, size_t len, uint8_t kind,
@@ -379,6 +427,7 @@ enum walk_status ft_learn_places(struct ft_reader *r, struct ft_thread *t, size_
     ft_read_begin(r, 0);
     enum walk_status st = gather_live(r, t, slack, &v);
     out->cframe = v.cframe;
+    out->prev_cframe = v.prev_cframe;
     out->n = 0;
     if (st != WALK_OK)
         return st;
@@ -426,6 +475,7 @@ void ft_read_begin(struct ft_reader *r, int strict)
     w->raw.truncated = 0;
     w->raw.ends_at_entry = 0;
     w->raw.strict = strict;
+    w->raw.entry_check = 0;
     w->ncopies = 0;
     w->view.n = 0;
     w->view.hint = 0;

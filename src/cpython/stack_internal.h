@@ -37,6 +37,8 @@ struct raw_stack {
     int truncated;
     int ends_at_entry;            /* 3.11+: the chain ended at an entry frame */
     int strict;                   /* running target: stricter checks */
+    int entry_check;              /* 3.11-3.12: check the first entry frame ... */
+    uint64_t entry_caller;        /* ... hangs below this (its C caller's frame) */
 };
 
 #define WINDOW_MAX (16u << 20)    /* largest data-stack window copied */
@@ -121,8 +123,26 @@ static inline enum walk_status classify_failure(void)
 struct tstate_view {
     uint64_t frame;               /* innermost frame; 3.11-3.12: see cframe */
     uint64_t cframe;              /* 3.11-3.12: frame lives at cframe + current_frame */
+    uint64_t prev_cframe;         /* 3.11-3.12: the C frame of the caller (0: none) */
     uint64_t thread_id, native_id, next, chunk, top, limit;
 };
+
+/* 3.11-3.12: the part of a _PyCFrame read, holding current_frame and
+ * previous: where it starts and how long it is. */
+static inline uint64_t ft_cframe_lo(const struct ft_offsets *o)
+{
+    return o->cframe_current_frame < o->cframe_previous ? o->cframe_current_frame : o->cframe_previous;
+}
+static inline size_t ft_cframe_len(const struct ft_offsets *o)
+{
+    uint64_t hi = o->cframe_current_frame > o->cframe_previous ? o->cframe_current_frame : o->cframe_previous;
+    return (size_t)(hi + 8 - ft_cframe_lo(o));
+}
+/* 3.11-3.12: from the C frame's bytes (ft_cframe_lo onwards), its current
+ * frame and its caller's C frame; and arms the entry-frame check of the
+ * next walk (the caller's current frame, `caller_frame`, known). */
+void ft_cframe_parse(const struct ft_offsets *o, const unsigned char *b, struct tstate_view *v);
+void ft_expect_entry_caller(struct ft_reader *r, uint64_t caller_frame);
 
 /* Bytes of a thread state to read to see every field in tstate_view. */
 size_t ft_tstate_span(const struct ft_offsets *o);
@@ -159,6 +179,7 @@ struct ft_place {
 
 struct ft_stack_places {
     uint64_t cframe;              /* 3.11-3.12: the C frame holding the current frame */
+    uint64_t prev_cframe;         /* 3.11-3.12: its caller's C frame */
     size_t n, cap;
     struct ft_place *r;
 };

@@ -207,8 +207,9 @@ static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,
     if (ft_read_u64(r->proc, rt->addr + o->runtime_interpreters_head, &interp) < 0)
         return -1;
     if (!interp) {
-        ft_fail(FT_E_NOTPY, "process %d has no Python interpreter yet (starting up or shutting "
-                "down): try again in a moment", (int)r->proc->pid);
+        char who[PATH_MAX + 128];
+        ft_fail(FT_E_NOTPY, "%s has no Python interpreter yet (starting up or shutting "
+                "down): try again in a moment", ft_proc_describe(r->proc, who, sizeof who));
         return -1;
     }
     struct cycle_check cc = {0, 1, 0};

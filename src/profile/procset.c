@@ -101,11 +101,17 @@ static int tried(struct ft_procset *set, pid_t pid)
     return 0;
 }
 
+/* A root that was not Python may exec it (a shell runs its last command
+ * in place): it is tried on every scan until it is. */
 static void scan_children(struct ft_procset *set)
 {
     static pid_t found[MAX_DESCENDANTS];
-    size_t n = children_of(set->root, found, 0, MAX_DESCENDANTS);
-    for (size_t i = 0; i < n; i++) /* breadth first: found grows as we go */
+    size_t n = 0;
+    if (!set->root_is_target && !tried(set, set->root))
+        found[n++] = set->root;
+    const size_t first_child = n;
+    n = children_of(set->root, found, n, MAX_DESCENDANTS);
+    for (size_t i = first_child; i < n; i++) /* breadth first: found grows as we go */
         n = children_of(found[i], found, n, MAX_DESCENDANTS);
     for (size_t i = 0; i < n && set->n < FT_PROCSET_MAX; i++) {
         if (tried(set, found[i]))

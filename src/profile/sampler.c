@@ -4,6 +4,8 @@
  */
 #include "sampler.h"
 
+#include "../native/native_stacks.h"
+
 #include "../cpython/thread_names.h"
 
 #include "../target/pause.h"
@@ -47,24 +49,23 @@ uint64_t ft_now_ns(void)
 
 enum ft_pause ft_pause_policy(enum ft_pause asked, const struct ft_layout *l, const char **why)
 {
-    int objects = ft_layout_frames_are_objects(l);
+    static char text[512];
+    const char *limit = ft_fastread_limit(l);
     if (why)
-        *why = asked == FT_PAUSE_NEVER && objects
-                   ? "this Python keeps every frame in an object of its own, which cannot be "
-                     "copied at one instant while its thread runs: with --nonblocking a "
-                     "stack that changes within microseconds may be written torn (the "
-                     "default pauses running threads instead)"
-                   : NULL;
-    if (asked != FT_PAUSE_AUTO)
+        *why = NULL;
+    if (asked != FT_PAUSE_AUTO && asked != FT_PAUSE_NEVER)
         return asked;
-    if (!objects)
-        return FT_PAUSE_FALLBACK;
+    if (!limit)
+        return asked == FT_PAUSE_NEVER ? asked : FT_PAUSE_FALLBACK;
+    snprintf(text, sizeof text, "%s: %s", limit,
+             asked == FT_PAUSE_NEVER
+                 ? "with --nonblocking such stacks may be written (the default pauses running "
+                   "threads instead)"
+                 : "running threads are paused for the instant of each sample (--nonblocking "
+                   "never pauses; such stacks may then be written)");
     if (why)
-        *why = "this Python keeps every frame in an object of its own, which cannot be "
-               "copied at one instant while its thread runs: running threads are paused for "
-               "the instant of each sample (--nonblocking never pauses; fast-changing stacks "
-               "may then be written torn)";
-    return FT_PAUSE_RUNNING;
+        *why = text;
+    return asked == FT_PAUSE_NEVER ? asked : FT_PAUSE_RUNNING;
 }
 
 int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_profile *profile,
@@ -76,10 +77,19 @@ int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_
     s->mode = opts->mode;
     s->pause = ft_pause_policy(opts->pause, &session->rt.layout, NULL);
     s->read_full = opts->read_full;
-    s->locs = malloc((FT_MAX_DEPTH + 2) * sizeof *s->locs);
+    s->locs = malloc((FT_MAX_DEPTH + FT_NATIVE_MAX + 2) * sizeof *s->locs);
     if (!s->locs) {
         ft_fail(FT_E_SYSTEM, "out of memory");
         return -1;
+    }
+    if (opts->native) {
+        /* native frames need every thread stopped for the instant of a sample */
+        s->pause = FT_PAUSE_ALL;
+        if (!(s->native = ft_native_open(session, NULL))) {
+            free(s->locs);
+            s->locs = NULL;
+            return -1;
+        }
     }
     return 0;
 }
@@ -104,6 +114,8 @@ void ft_sampler_free(struct ft_sampler *s)
     s->names = NULL;
     free(s->locs);
     s->locs = NULL;
+    ft_native_close(s->native);
+    s->native = NULL;
 }
 
 static int open_stat(pid_t pid, int64_t tid)
@@ -297,9 +309,9 @@ static long gc_position(struct ft_sampler *s, const struct ft_thread *th)
 static int64_t memo_lookup(const struct ft_sampler *s, const struct ft_sampled_thread *t,
                            const struct ft_thread *th, long gc)
 {
-    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo ||
+    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo || !th->nframes ||
         t->memo_decodes != s->session->reader.misses ||
-        memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0)
+        (th->nframes && memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0))
         return -1;
     return t->memo_stack;
 }
@@ -316,7 +328,8 @@ static void memo_store(const struct ft_sampler *s, struct ft_sampled_thread *t,
         t->memo = m;
         t->memo_cap = th->nframes;
     }
-    memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
+    if (th->nframes) /* an empty stack has no frames array to copy from */
+        memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
     t->memo_n = th->nframes;
     t->memo_gc = gc;
     t->memo_decodes = s->session->reader.misses;
@@ -346,6 +359,56 @@ static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_
     memo_store(s, t, th, gc, stack);
     ft_profile_add(s->profile, t->profile_thread, stack, now);
     s->samples++;
+}
+
+/* A native frame as a profile function: its symbol (or module and
+ * address), its source file (or module) and line where known. */
+static uint32_t native_func(struct ft_sampler *s, const struct ft_native_thread *nt, size_t i)
+{
+    const struct ft_native_sym *sym = &nt->syms[i];
+    char name[96];
+    const char *qual = sym->name;
+    if (!qual) {
+        const char *mod = sym->module ? strrchr(sym->module, '/') : NULL;
+        snprintf(name, sizeof name, "?? [%s+0x%llx]", mod ? mod + 1 : "?",
+                 (unsigned long long)(sym->module ? sym->module_addr : nt->stack.v[i].pc));
+        qual = name;
+    }
+    return ft_profile_func(s->profile, qual, sym->file ? sym->file : sym->module ? sym->module : "",
+                           0);
+}
+
+/* record --native: the thread's merged stack, C frames of the
+ * interpreter's call plumbing left out (as dump's text does). A stack
+ * that cannot be merged is kept with its Python frames only, and counted. */
+static void record_native(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
+                          uint64_t now)
+{
+    struct ft_native_thread nt;
+    memset(&nt, 0, sizeof nt);
+    th->native_id = t->ref.native_id;
+    ft_native_thread(s->native, s->session, th, &nt);
+    if (nt.error[0] || !nt.merged.merged) {
+        s->native_unmerged++;
+        ft_native_thread_free(&nt);
+        t->memo_n = SIZE_MAX; /* the memo holds Python-only stacks of native runs */
+        record(s, t, th, now);
+        return;
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < nt.merged.n && n < FT_MAX_DEPTH + FT_NATIVE_MAX; k++) {
+        const struct ft_mitem *it = &nt.merged.v[k];
+        if (it->kind == FT_MITEM_PYTHON)
+            s->locs[n++] = (struct ft_loc){func_of(s->profile, (struct ft_code *)th->frames[it->index].code),
+                                           th->frames[it->index].line};
+        else if (it->kind == FT_MITEM_NATIVE && !ft_native_item_hidden(&nt, it))
+            s->locs[n++] = (struct ft_loc){native_func(s, &nt, it->index),
+                                           nt.syms[it->index].line > 0 ? nt.syms[it->index].line : -1};
+    }
+    uint32_t stack = ft_profile_stack(s->profile, s->locs, n, th->truncated);
+    ft_profile_add(s->profile, t->profile_thread, stack, now);
+    s->samples++;
+    ft_native_thread_free(&nt);
 }
 
 /* Which threads this round samples; decided before any pause, since a
@@ -436,6 +499,8 @@ static int sample_threads(struct ft_sampler *s, const uint8_t *want, uint64_t no
             s->errors++;
             s->profile->error_samples++;
             s->next_refresh_ns = 0; /* a torn read may mean the thread list changed */
+        } else if (s->native) {
+            record_native(s, t, &th, now);
         } else {
             record(s, t, &th, now);
         }

@@ -14,15 +14,18 @@
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "aggregate.h"
+
+struct ft_native;
 #include "errtally.h"
 
 enum ft_sample_mode { FT_MODE_CPU, FT_MODE_WALL, FT_MODE_GIL };
 
 /* When the target is paused for a sample. AUTO resolves per version to
- * FALLBACK on 3.11+ (read running; a running thread whose stack changed
+ * FALLBACK on 3.14+ (read running; a running thread whose stack changed
  * under every try is paused for the instant of one read) or RUNNING on
- * 3.8-3.10 (each running thread paused for the instant of its read, since
- * its frames cannot be copied at one instant). */
+ * 3.8-3.13 (each running thread paused for the instant of its read, since
+ * copies of its frames cannot fully vouch for one moment there: see
+ * ft_fastread_limit()). */
 enum ft_pause { FT_PAUSE_AUTO, FT_PAUSE_NEVER, FT_PAUSE_FALLBACK, FT_PAUSE_RUNNING, FT_PAUSE_ALL };
 
 /* How a recording samples: which threads, when the process is paused,
@@ -31,6 +34,7 @@ struct ft_sample_opts {
     enum ft_sample_mode mode;
     enum ft_pause pause;
     int read_full;
+    int native;                  /* C frames too (pauses the process for each sample) */
 };
 
 #define FT_SAMPLER_MAX_THREADS 1024
@@ -71,6 +75,8 @@ struct ft_sampler {
     struct ft_thread_name *names; /* threading's names, ident -> name */
     size_t nnames;
     uint64_t next_names_ns;
+    struct ft_native *native;    /* record --native: the libdwfl session, else NULL */
+    uint64_t native_unmerged;    /* samples kept without their C frames (not merged) */
 };
 
 /* "cpu", "wall", "gil" <-> enum; parse returns 0 or -1. */

@@ -7,7 +7,9 @@
  */
 #include "process.h"
 
+#include "../util/bsearch.h"
 #include "../util/error.h"
+#include "corefile.h"
 #include "maps.h"
 #include "procfs.h"
 
@@ -54,19 +56,47 @@ void ft_proc_open_image(struct ft_proc *p, const struct ft_image *image)
     snprintf(p->comm, sizeof p->comm, "image");
 }
 
+/* The segment holding addr: binary search in a core's sorted image, a
+ * scan in others (small: tests and fuzzers). */
+static const struct ft_image_segment *image_segment(const struct ft_image *im, int sorted,
+                                                    uint64_t addr)
+{
+    if (sorted) {
+        size_t lo = ft_upper_bound(im->seg, im->n, sizeof *im->seg,
+                                   offsetof(struct ft_image_segment, addr), addr);
+        if (lo && addr - im->seg[lo - 1].addr < im->seg[lo - 1].len)
+            return &im->seg[lo - 1];
+        return NULL;
+    }
+    for (size_t i = 0; i < im->n; i++)
+        if (addr >= im->seg[i].addr && addr - im->seg[i].addr < im->seg[i].len)
+            return &im->seg[i];
+    return NULL;
+}
+
+/* A read may span segments that follow each other without a gap (a core
+ * holds one per mapping; a live read would span the mappings too). */
 static int read_image(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
 {
     p->syscalls++;
-    for (size_t i = 0; i < p->image->n; i++) {
-        const struct ft_image_segment *s = &p->image->seg[i];
-        if (addr >= s->addr && addr - s->addr <= s->len && len <= s->len - (addr - s->addr)) {
-            memcpy(buf, s->data + (addr - s->addr), len);
-            return 0;
+    unsigned char *out = buf;
+    uint64_t at = addr;
+    size_t left = len;
+    while (left) {
+        const struct ft_image_segment *s = image_segment(p->image, p->core != NULL, at);
+        if (!s) {
+            ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not in the %s",
+                    (unsigned long long)addr, len, p->core ? "core file" : "image");
+            return -1;
         }
+        size_t have = s->len - (size_t)(at - s->addr);
+        size_t take = have < left ? have : left;
+        memcpy(out, s->data + (at - s->addr), take);
+        out += take;
+        at += take;
+        left -= take;
     }
-    ft_fail(FT_E_CORRUPT, "address 0x%llx (+%zu bytes) is not in the image",
-            (unsigned long long)addr, len);
-    return -1;
+    return 0;
 }
 
 void ft_proc_close(struct ft_proc *p)
@@ -181,6 +211,16 @@ int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
         done += k;
     }
     return 0;
+}
+
+const char *ft_proc_describe(const struct ft_proc *p, char *buf, size_t size)
+{
+    if (p->core)
+        snprintf(buf, size, "the process in core file %s (pid %d, %s)", p->core->path,
+                 p->core->info.pid, p->comm);
+    else
+        snprintf(buf, size, "process %d (%s)", (int)p->pid, p->comm);
+    return buf;
 }
 
 const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr)

@@ -43,9 +43,13 @@ struct ft_image {
     size_t n;
 };
 
+struct ft_core;
+
 struct ft_proc {
     pid_t pid;                   /* 0 for an image */
     const struct ft_image *image;
+    const struct ft_core *core;  /* the core file an image comes from (its segments are
+                                    sorted by address, not overlapping), or NULL */
     int mem_fd;              /* /proc/PID/mem fallback, -1 until needed */
     int use_mem_file;        /* process_vm_readv unavailable             */
     uint64_t syscalls;       /* remote read syscalls so far              */
@@ -86,6 +90,10 @@ ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov
  * a container's PID namespace) -> the id /proc and ptrace here know it
  * by. The same id when the process shares our namespace; -1 if unknown. */
 int64_t ft_proc_host_tid(struct ft_proc *p, int64_t tid);
+
+/* "process PID (comm)", or for a core "the process in core file PATH
+ * (pid N, comm)": how error messages name the target. */
+const char *ft_proc_describe(const struct ft_proc *p, char *buf, size_t size);
 
 /* The mapping that holds addr, or NULL. */
 const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr);

@@ -2,9 +2,11 @@
  * trace_counts.c - which functions were entered most, second by second
  * (like the SystemTap "top" script in the seed), then over the whole run.
  * Counts Python calls (resumes of generators are not new entries) and C
- * calls when they were traced.
+ * calls when they were traced. Names come from the traced program: every
+ * one goes through the text rule of util/escape.h.
  */
 #include "trace_output.h"
+#include "../util/escape.h"
 #include "../util/grow.h"
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +77,19 @@ static void put_table(FILE *f, const struct ft_trace *t, struct counts *cs, cons
     for (size_t i = 0; i < cs->n && i < TOP; i++) {
         const struct count *c = &cs->v[i];
         if (c->c_func) {
-            fprintf(f, "%12llu  [C] %s\n", (unsigned long long)c->n, ft_trace_func(t, c->proc, c->id));
+            fprintf(f, "%12llu  [C] ", (unsigned long long)c->n);
+            ft_esc_text_file(f, ft_trace_func(t, c->proc, c->id));
+            fputc('\n', f);
             continue;
         }
         const struct ft_tcode *code = ft_trace_code(t, c->proc, c->id);
-        if (code)
-            fprintf(f, "%12llu  %s (%s:%u)\n", (unsigned long long)c->n, code->qualname,
-                    code->file, code->firstline);
-        else
+        if (code) {
+            fprintf(f, "%12llu  ", (unsigned long long)c->n);
+            ft_esc_text_file(f, code->qualname);
+            fputs(" (", f);
+            ft_esc_text_file(f, code->file);
+            fprintf(f, ":%u)\n", code->firstline);
+        } else
             fprintf(f, "%12llu  <code %u>\n", (unsigned long long)c->n, c->id);
     }
     if (cs->n > TOP)

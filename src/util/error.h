@@ -19,6 +19,7 @@ enum ft_errkind {
     FT_E_EXITED = 7,      /* process went away while being read       */
     FT_E_CORRUPT = 8,     /* remote data failed validation            */
     FT_E_SYSTEM = 9,      /* local failure (memory, files)            */
+    FT_E_BADCORE = 10,    /* a core file frametap cannot use          */
 };
 
 __attribute__((format(printf, 2, 3)))

@@ -3,16 +3,19 @@
  * generated layout, for the object reader's unit test (which builds them)
  * and fuzzer (which reads mutated ones). Test code only.
  *
- * Two segments: the builtin types (str, int, float, dict, module, code) at
+ * Two segments: the builtin types (objects.h's list) at
  * PYIMG_TYPES, built the same way by both, and the image proper at
  * PYIMG_BASE holding every other object, heap types included. Objects are
  * placed by a bump allocator that steps over reserved ranges, so a heap
  * type's far field (ht_cached_keys) can share the image with small objects
- * and a whole thread-name scenario fits a fuzzer input of 4 KiB.
+ * and a whole thread-name scenario fits a fuzzer input of 4 KiB. Also
+ * values of every type the renderer knows, code objects and frames for the
+ * locals reader (tests/unit/test_render.c, tests/fuzz/fuzz_render.c).
  */
 #ifndef FT_PYIMAGE_H
 #define FT_PYIMAGE_H
 
+#include "cpython/code.h"
 #include "cpython/layout.h"
 #include "cpython/objects.h"
 
@@ -50,13 +53,17 @@ static inline void pyimg_put64(unsigned char *seg, size_t size, uint64_t at, uin
 /* The builtin types: names, flags (static types), nothing else. */
 static inline void pyimg_build_types(const struct ft_layout *l, unsigned char *seg)
 {
-    static const char *const names[FT_TYPE_COUNT] = {"str", "int", "float", "dict", "module", "code"};
-    const uint64_t flags[FT_TYPE_COUNT] = {l->c.tpflags_unicode_subclass, l->c.tpflags_long_subclass, 0,
-                                           l->c.tpflags_dict_subclass, 0, 0};
+    uint64_t flags[FT_TYPE_COUNT] = {0};
+    flags[FT_TYPE_STR] = l->c.tpflags_unicode_subclass;
+    flags[FT_TYPE_INT] = flags[FT_TYPE_BOOL] = l->c.tpflags_long_subclass;
+    flags[FT_TYPE_DICT] = l->c.tpflags_dict_subclass;
+    flags[FT_TYPE_BYTES] = l->c.tpflags_bytes_subclass;
+    flags[FT_TYPE_TUPLE] = l->c.tpflags_tuple_subclass;
+    flags[FT_TYPE_LIST] = l->c.tpflags_list_subclass;
     memset(seg, 0, PYIMG_TYPES_SIZE);
     for (int t = 0; t < FT_TYPE_COUNT; t++) {
         uint64_t at = (uint64_t)t * PYIMG_TYPE_STRIDE, name = FT_TYPE_COUNT * PYIMG_TYPE_STRIDE + t * 16;
-        memcpy(seg + name, names[t], strlen(names[t]) + 1);
+        memcpy(seg + name, ft_builtin_names[t], strlen(ft_builtin_names[t]) + 1);
         pyimg_put64(seg, PYIMG_TYPES_SIZE, at + l->off.type_name, PYIMG_TYPES + name);
         pyimg_put64(seg, PYIMG_TYPES_SIZE, at + l->off.type_flags, flags[t]);
     }
@@ -278,6 +285,178 @@ static inline uint64_t pyimg_module(struct pyimg *g, uint64_t dict)
     uint64_t a = pyimg_object(g, g->l->off.module_dict + 8, pyimg_type(FT_TYPE_MODULE), 0);
     pyimg_u64(g, a + g->l->off.module_dict, dict);
     return a;
+}
+
+/* ---- values for the renderer and frames for the locals reader ---- */
+
+/* An object of builtin type t with nothing but its head (None, or a type
+ * test). */
+static inline uint64_t pyimg_plain(struct pyimg *g, enum ft_builtin_type t, size_t size)
+{
+    return pyimg_object(g, size > 16 ? size : 16, pyimg_type(t), 0);
+}
+
+/* An int of nd digits given (least significant first), any size. */
+static inline uint64_t pyimg_bigint(struct pyimg *g, int negative, const uint32_t *digits, size_t nd)
+{
+    const struct ft_offsets *o = &g->l->off;
+    const struct ft_consts *c = &g->l->c;
+    uint64_t a = pyimg_object(g, o->long_digits + (nd ? nd : 1) * c->long_digit_size, pyimg_type(FT_TYPE_INT), 0);
+    if (o->long_tag != FT_ABSENT)
+        pyimg_u64(g, a + o->long_tag, (uint64_t)nd << c->long_non_size_bits |
+                                          (!nd ? c->long_sign_zero : negative ? c->long_sign_negative : 0));
+    else
+        pyimg_u64(g, a + o->long_size, negative ? (uint64_t)0 - nd : nd);
+    for (size_t i = 0; i < nd; i++)
+        pyimg_set(g, a + o->long_digits + i * c->long_digit_size, &digits[i], (size_t)c->long_digit_size);
+    return a;
+}
+
+static inline uint64_t pyimg_bool(struct pyimg *g, int v)
+{
+    uint64_t a = pyimg_int(g, 0, (uint64_t)v);
+    pyimg_u64(g, a + g->l->off.ob_type, pyimg_type(FT_TYPE_BOOL));
+    return a;
+}
+
+static inline uint64_t pyimg_bytes(struct pyimg *g, const void *data, size_t n)
+{
+    const struct ft_offsets *o = &g->l->off;
+    uint64_t a = pyimg_object(g, o->bytes_sval + n + 1, pyimg_type(FT_TYPE_BYTES), 0);
+    pyimg_u64(g, a + o->bytes_size, n);
+    if (n)
+        pyimg_set(g, a + o->bytes_sval, data, n);
+    return a;
+}
+
+static inline uint64_t pyimg_tuple(struct pyimg *g, const uint64_t *items, size_t n)
+{
+    const struct ft_offsets *o = &g->l->off;
+    uint64_t a = pyimg_object(g, o->tuple_items + (n ? n : 1) * 8, pyimg_type(FT_TYPE_TUPLE), 0);
+    pyimg_u64(g, a + o->tuple_size, n);
+    for (size_t i = 0; i < n; i++)
+        pyimg_u64(g, a + o->tuple_items + i * 8, items[i]);
+    return a;
+}
+
+/* A list; items may be changed afterwards through pyimg_list_items(). */
+static inline uint64_t pyimg_list(struct pyimg *g, const uint64_t *items, size_t n)
+{
+    const struct ft_offsets *o = &g->l->off;
+    uint64_t a = pyimg_object(g, o->list_items + 8, pyimg_type(FT_TYPE_LIST), 0);
+    uint64_t v = pyimg_alloc(g, (n ? n : 1) * 8, 0);
+    pyimg_u64(g, a + o->list_size, n);
+    pyimg_u64(g, a + o->list_items, n ? v : 0);
+    for (size_t i = 0; i < n; i++)
+        pyimg_u64(g, v + i * 8, items[i]);
+    return a;
+}
+
+static inline uint64_t pyimg_list_items(const struct pyimg *g, uint64_t list)
+{
+    uint64_t v;
+    memcpy(&v, g->mem + (list + g->l->off.list_items - PYIMG_BASE), 8);
+    return v;
+}
+
+/* A set (or frozenset) of n keys in a table of 8 slots, one slot left
+ * holding a deleted key (hash -1) before them. */
+static inline uint64_t pyimg_setobj(struct pyimg *g, const uint64_t *keys, size_t n, int frozen, uint64_t dummy)
+{
+    const struct ft_offsets *o = &g->l->off;
+    const struct ft_consts *c = &g->l->c;
+    uint64_t end = o->set_table > o->set_mask ? o->set_table : o->set_mask;
+    end = end > o->set_used ? end : o->set_used;
+    uint64_t a = pyimg_object(g, end + 8, pyimg_type(frozen ? FT_TYPE_FROZENSET : FT_TYPE_SET), 0);
+    uint64_t t = pyimg_alloc(g, 8 * c->set_entry_size, 0);
+    if (n > 6)
+        abort();
+    pyimg_u64(g, a + o->set_used, n);
+    pyimg_u64(g, a + o->set_mask, 7);
+    pyimg_u64(g, a + o->set_table, t);
+    pyimg_u64(g, t + o->setentry_key, dummy);
+    pyimg_u64(g, t + o->setentry_hash, (uint64_t)-1);
+    for (size_t i = 0; i < n; i++) {
+        pyimg_u64(g, t + (i + 1) * c->set_entry_size + o->setentry_key, keys[i]);
+        pyimg_u64(g, t + (i + 1) * c->set_entry_size + o->setentry_hash, 1000 + i);
+    }
+    return a;
+}
+
+static inline uint64_t pyimg_cell(struct pyimg *g, uint64_t ref)
+{
+    uint64_t a = pyimg_object(g, g->l->off.cell_ref + 8, pyimg_type(FT_TYPE_CELL), 0);
+    pyimg_u64(g, a + g->l->off.cell_ref, ref);
+    return a;
+}
+
+/* A tuple of str names. */
+static inline uint64_t pyimg_names(struct pyimg *g, const char *const *names, size_t n)
+{
+    uint64_t items[16];
+    if (n > 16)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        items[i] = pyimg_str(g, names[i]);
+    return pyimg_tuple(g, items, n);
+}
+
+/* A code object as the locals reader sees it: argument counts and flags,
+ * and either (3.11+) localsplusnames and kinds, or (<=3.10) varnames,
+ * cellvars, freevars and cell2arg (NULL: none). */
+struct pyimg_code_spec {
+    int argcount, kwonly, varargs, varkw;
+    const char *const *names;     /* all slots' names, in slot order */
+    size_t n;
+    const uint8_t *kinds;         /* 3.11+ */
+    size_t nlocals, ncells;       /* <=3.10: names[0..nlocals) varnames, then cells, then frees */
+    const int64_t *cell2arg;      /* <=3.10 */
+};
+
+static inline uint64_t pyimg_code(struct pyimg *g, const struct pyimg_code_spec *s)
+{
+    const struct ft_offsets *o = &g->l->off;
+    const struct ft_consts *c = &g->l->c;
+    size_t size = o->code_size < FT_CODE_HEAD_MAX ? (size_t)o->code_size : FT_CODE_HEAD_MAX;
+    uint64_t a = pyimg_object(g, size, pyimg_type(FT_TYPE_CODE), 0);
+    pyimg_u32(g, a + o->code_argcount, (uint32_t)s->argcount);
+    pyimg_u32(g, a + o->code_kwonlyargcount, (uint32_t)s->kwonly);
+    pyimg_u32(g, a + o->code_flags, (uint32_t)((s->varargs ? c->co_varargs : 0) | (s->varkw ? c->co_varkeywords : 0)));
+    if (o->code_localsplusnames != FT_ABSENT) {
+        pyimg_u64(g, a + o->code_localsplusnames, pyimg_names(g, s->names, s->n));
+        pyimg_u64(g, a + o->code_localspluskinds, pyimg_bytes(g, s->kinds, s->n));
+        return a;
+    }
+    pyimg_u32(g, a + o->code_nlocals, (uint32_t)s->nlocals);
+    pyimg_u64(g, a + o->code_varnames, pyimg_names(g, s->names, s->nlocals));
+    pyimg_u64(g, a + o->code_cellvars, pyimg_names(g, s->names + s->nlocals, s->ncells));
+    pyimg_u64(g, a + o->code_freevars, pyimg_names(g, s->names + s->nlocals + s->ncells,
+                                                   s->n - s->nlocals - s->ncells));
+    if (s->cell2arg) {
+        uint64_t m = pyimg_alloc(g, s->ncells * 8 + 8, 0);
+        pyimg_set(g, m, s->cell2arg, s->ncells * 8);
+        pyimg_u64(g, a + o->code_cell2arg, m);
+    }
+    return a;
+}
+
+/* A frame whose slots hold slots[0..n); returns the frame's address (its
+ * localsplus at the layout's offset). */
+static inline uint64_t pyimg_frame(struct pyimg *g, const uint64_t *slots, size_t n)
+{
+    const struct ft_offsets *o = &g->l->off;
+    uint64_t at = o->pyframe_localsplus != FT_ABSENT ? o->pyframe_localsplus : o->iframe_localsplus;
+    uint64_t a = pyimg_alloc(g, at + (n ? n : 1) * 8, 0);
+    for (size_t i = 0; i < n; i++)
+        pyimg_u64(g, a + at + i * 8, slots[i]);
+    return a;
+}
+
+/* A slot's bits for object addr (3.14+: tagged as a reference the frame
+ * owns; before: the pointer). */
+static inline uint64_t pyimg_slot(const struct pyimg *g, uint64_t addr)
+{
+    return addr ? addr : g->l->c.stackref_null;
 }
 
 #endif

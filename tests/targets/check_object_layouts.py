@@ -1,9 +1,11 @@
 """Run inside an interpreter with its generated layout row (JSON, argv[1]):
 checks with ctypes, against live objects, the offsets frametap uses to read
-dicts, modules, ints, floats, types and instance storage. Above all those
-tools/layout_probe.c takes from local mirrors of structs no installed header
-has (3.8-3.10 dict keys and entries, 3.8-3.9 PyModuleObject). Prints OK or
-raises with the field that differs."""
+dicts, modules, ints, floats, types, instance storage, tuples, lists, sets,
+cells, weak references, code objects' argument counts and names,
+coroutines and asyncio tasks. Above all those tools/layout_probe.c takes
+from local mirrors of structs no installed header has (3.8-3.10 dict keys
+and entries, 3.8-3.9 PyModuleObject, the _asyncio Task of 3.8-3.13).
+Prints OK or raises with the field that differs."""
 import ctypes
 import json
 import sys
@@ -123,4 +125,117 @@ for value in (0, 1, -1, 2**30 - 1, 2**30, -(2**45) + 3, 2**62 + 12345, 2**64 - 1
     check("int %d" % value, -mag if negative else mag, value)
 f = 2.5e-3
 check("ob_fval", ctypes.c_double.from_address(id(f) + off["float_value"]).value, f)
+
+
+def obj(addr):
+    return ctypes.cast(addr, ctypes.py_object).value
+
+
+# Containers, cells, weak references.
+tup, lst = (1, "two", 3.0), [4, 5]
+check("tuple size", i64(id(tup) + off["tuple_size"]), 3)
+check("tuple items", [u64(id(tup) + off["tuple_items"] + 8 * i) for i in range(3)], [id(x) for x in tup])
+check("list size", i64(id(lst) + off["list_size"]), 2)
+check("list items", [u64(u64(id(lst) + off["list_items"]) + 8 * i) for i in range(2)], [id(x) for x in lst])
+st = {"a", "b", 7}
+st.discard(7)
+mask, table = i64(id(st) + off["set_mask"]), u64(id(st) + off["set_table"])
+check("set used", i64(id(st) + off["set_used"]), 2)
+live = set()
+for i in range(mask + 1):
+    e = table + i * c["set_entry_size"]
+    key, h = u64(e + off["setentry_key"]), i64(e + off["setentry_hash"])
+    if key and h != -1:
+        live.add(key)
+check("set keys", live, {id(x) for x in st})
+
+
+def closure():
+    held = [1]
+
+    def inner():
+        return held
+    return inner
+
+
+cell = closure().__closure__[0]
+check("cell content", u64(id(cell) + off["cell_ref"]), id(cell.cell_contents))
+import weakref
+wr = weakref.ref(Plain)
+check("weakref referent", u64(id(wr) + off["weakref_object"]), id(Plain))
+check("tp_base", u64(id(bool) + off["type_base"]), id(int))
+
+
+# Code objects: argument counts and slot names.
+def sample(a, b, /, c, *args, d, **kw):
+    e = 1
+    return lambda: e
+
+
+co = sample.__code__
+i32 = lambda a: ctypes.c_int32.from_address(a).value
+check("co_argcount", i32(id(co) + off["code_argcount"]), co.co_argcount)
+check("co_posonlyargcount", i32(id(co) + off["code_posonlyargcount"]), co.co_posonlyargcount)
+check("co_kwonlyargcount", i32(id(co) + off["code_kwonlyargcount"]), co.co_kwonlyargcount)
+check("co_nlocals", i32(id(co) + off["code_nlocals"]), co.co_nlocals)
+if off["code_localsplusnames"] is not ABSENT:
+    names = obj(u64(id(co) + off["code_localsplusnames"]))
+    kinds = obj(u64(id(co) + off["code_localspluskinds"]))
+    check("localsplusnames", names, co.co_varnames + tuple(n for n in co.co_cellvars if n not in co.co_varnames)
+          + co.co_freevars)
+    check("localspluskinds length", len(kinds), len(names))
+    check("e is a cell", bool(kinds[names.index("e")] & c["fast_cell"]), True)
+else:
+    check("co_varnames", u64(id(co) + off["code_varnames"]), id(co.co_varnames))
+    check("co_cellvars", u64(id(co) + off["code_cellvars"]), id(co.co_cellvars))
+    check("co_freevars", u64(id(co) + off["code_freevars"]), id(co.co_freevars))
+
+
+# Coroutines and asyncio tasks.
+import asyncio
+
+
+class Wait:
+    def __await__(self):
+        yield
+
+
+async def waiting():
+    await Wait()
+
+
+coro = waiting()
+coro.send(None)
+if off["gen_iframe"] is not ABSENT:
+    check("gi_frame_state while awaiting", ctypes.c_uint8.from_address(id(coro) + off["gen_frame_state"]).value,
+          c["gen_awaiting"])
+else:
+    check("gi_frame", u64(id(coro) + off["gen_frame"]), id(coro.cr_frame))
+coro.close()
+
+
+async def task_fields():
+    fut = asyncio.get_running_loop().create_future()
+
+    async def child():
+        await fut
+    t = asyncio.ensure_future(child())
+    await asyncio.sleep(0)
+    if off["task_coro"] is not ABSENT:
+        check("task_coro", u64(id(t) + off["task_coro"]), id(t.get_coro()))
+        check("task_loop", u64(id(t) + off["task_loop"]), id(t.get_loop()))
+        check("task_fut_waiter", u64(id(t) + off["task_fut_waiter"]), id(fut))
+        name = obj(u64(id(t) + off["task_name"]))
+        check("task_name", name if isinstance(name, str) else "Task-%d" % name, t.get_name())
+        check("TaskObj size", type(t).__basicsize__, off["task_size"])
+        check("pending task state", ctypes.c_int.from_address(id(t) + off["task_state"]).value,
+              c["task_pending"])
+    fut.set_result(None)
+    await t
+    if off["task_state"] is not ABSENT:
+        check("done task state", ctypes.c_int.from_address(id(t) + off["task_state"]).value == c["task_pending"],
+              False)
+
+
+asyncio.run(task_fields())
 print("OK")

@@ -14,46 +14,13 @@
 #include "cpython/thread_names.h"
 #include "util/error.h"
 #include "check.h"
-#include "../fuzz/pyimage.h"
+#include "world.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define SEED_MAX 4092 /* make fuzz runs with -max_len=4096, 4 bytes of header */
 
-struct world {
-    struct ft_layout layout;
-    struct pyimg img;
-    unsigned char types[PYIMG_TYPES_SIZE];
-    struct ft_image_segment seg[2];
-    struct ft_image image;
-    struct ft_proc proc;
-    struct ft_reader r;
-};
-
-static void world_init(struct world *w, int minor)
-{
-    memset(w, 0, sizeof *w);
-    if (ft_layout_for_version(3, minor, 0, &w->layout) < 0)
-        abort();
-    pyimg_init(&w->img, &w->layout);
-    pyimg_build_types(&w->layout, w->types);
-}
-
-/* Maps the image as built so far (call again after changing it). */
-static struct ft_reader *world_open(struct world *w)
-{
-    w->seg[0] = (struct ft_image_segment){PYIMG_BASE, w->img.mem, pyimg_len(&w->img)};
-    w->seg[1] = (struct ft_image_segment){PYIMG_TYPES, w->types, PYIMG_TYPES_SIZE};
-    w->image = (struct ft_image){w->seg, 2};
-    ft_proc_open_image(&w->proc, &w->image);
-    uint64_t types[FT_BUILTIN_TYPES_MAX];
-    memcpy(types, w->r.types, sizeof types);
-    w->r = (struct ft_reader){.proc = &w->proc, .layout = &w->layout};
-    memcpy(w->r.types, types, sizeof types);
-    ft_error_clear();
-    return &w->r;
-}
 
 static int is_311(const struct ft_layout *l) { return l->off.managed_values_before != FT_ABSENT; }
 static int is_312(const struct ft_layout *l) { return l->c.managed_values_tag != 0; }
