@@ -196,6 +196,18 @@ def test_probe_before_import(python, tmp_path):
     assert sorted(h["message"] for h in hits) == ["module 'probe_late'", "n=5"]
 
 
+def test_method_by_qualified_name_before_import(python, tmp_path):
+    """--at Class.method (with or without the module) arms in a module
+    loaded after the probe was set, on every version (3.8-3.10 have no
+    co_qualname: the name comes from the nesting)."""
+    rc, out, err, hits, st = probe(python, tmp_path, "--at", "probe_late:Late.twice",
+                                   "--log", "a {n}", "--at", "Late.twice", "--log", "b {n}",
+                                   "--at", "probe_late.py:Late.twice", "--log", "c {n}")
+    assert (rc, out) == (3, SHAPES_OUT), err
+    assert sorted(h["message"] for h in hits) == ["a 21", "b 21", "c 21"], (hits, st)
+    assert all(h["function"] in ("Late.twice", "twice") for h in hits), hits
+
+
 def test_hostile_object_never_runs(python, tmp_path):
     rc, out, err, hits, st = probe(python, tmp_path, "--at", at(M["poke"]),
                                    "--log", "{evil}|{evil.x}|{evil.data['k']}|{evil.prop}|"
@@ -345,10 +357,9 @@ def test_attach_list_remove_and_detach(python, tmp_path, minor):
     started by the program; before: frametap.agent.start()); --list shows
     them, --remove and disconnecting remove them, after which every code
     object is the original again, no sys.monitoring event or tool and no
-    import hook is left, and the probed function runs as fast as before."""
+    import hook is left, so the probed function runs as it did before."""
     svc = Service(python, tmp_path, agent=minor < 14)
     try:
-        before = float(svc.ask("bench", "bench").split()[1])
         assert svc.ask("report", "report") == "report same=True events=%s hooks=[]" % (
             "[%s]" % ", ".join(["0"] * 18) if minor >= 12 else "[]")
         out = str(tmp_path / "a.jsonl")
@@ -376,11 +387,36 @@ def test_attach_list_remove_and_detach(python, tmp_path, minor):
         after_report = svc.ask("report", "report")
         assert after_report == "report same=True events=%s hooks=[]" % (
             "[%s]" % ", ".join(["0"] * 18) if minor >= 12 else "[]"), after_report
-        after = float(svc.ask("bench", "bench").split()[1])
-        assert after < before * 1.3 + 5, (before, after)
+        # the same code objects, no events, no hooks: the same speed (not
+        # timed here: timings are noisy; bench/probe_cost.py measures it)
     finally:
         err = svc.stop()
     assert "Traceback" not in err and err == "", err
+
+
+def test_hits_come_after_their_probe_is_armed(python, tmp_path, minor):
+    """A probe hit at once while it is being added to a running program:
+    its first hits and its limit are passed on after its 'armed' status,
+    under its own --at (they used to come first, as probe 1 (--at ?))."""
+    svc = Service(python, tmp_path, agent=minor < 14)
+    out = str(tmp_path / "h.jsonl")
+    where = "probe_service.py:%d" % SM["hot"]
+    try:
+        svc.ask("busy", "busy")
+        r = svc.frametap("-o", out, "--at", where, "--log", "x={x}", "--limit", "20",
+                         str(svc.pid), timeout=120)
+        assert r.returncode == 0, r.stderr
+    finally:
+        err = svc.stop()
+    assert "Traceback" not in err, err
+    recs = records(out)
+    assert all(x.get("at") == where for x in recs if x.get("probe")), recs
+    armed = [i for i, x in enumerate(recs) if x.get("status") == "armed"]
+    hits = [i for i, x in enumerate(recs) if x["type"] == "log"]
+    limit = [i for i, x in enumerate(recs) if x.get("status") == "limit"]
+    assert len(hits) == 20 and armed and limit and armed[0] < hits[0] and \
+        armed[0] < limit[0], recs
+    assert "--at ?" not in r.stderr, r.stderr
 
 
 def test_trace_a_running_program(python, tmp_path, minor):

@@ -25,7 +25,7 @@ import sys
 import types
 
 from . import _probe
-from ._where import MON, ProbeError, Target, nested
+from ._where import MON, ProbeError, Target, nested, qualnames
 
 if not MON:
     from . import _rewrite
@@ -238,15 +238,16 @@ class Manager:
         for c, parent, i in tree:
             if parent is not None:
                 parents.setdefault(id(c), []).append((parent, i))
+        quals = qualnames(tree)
         touched = []
         for entry in pending:
             for c, _, _ in tree:
-                for line in entry.target.places(c, None):
+                for line in entry.target.places(c, quals[id(c)]):
                     key = (id(c), line)
                     if key in entry.places:
                         continue
                     entry.places.add(key)
-                    entry.names.append(getattr(c, "co_qualname", c.co_name))
+                    entry.names.append(quals[id(c)])
                     rec = self._attach(entry, c, line, None)
                     if not MON:
                         rec.add_parents(parents.get(id(c), []))

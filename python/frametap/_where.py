@@ -62,6 +62,29 @@ def nested(code):
     return out
 
 
+_CO_OPTIMIZED = 0x1
+
+
+def qualnames(tree):
+    """{id(code): qualified name} for nested(...)'s output: co_qualname on
+    3.11+, rebuilt from the nesting before (a class body's names go on with
+    '.', a function's with '.<locals>.')."""
+    out, roots = {}, set()
+    for c, parent, _ in tree:
+        q = getattr(c, "co_qualname", None)
+        if parent is None:
+            roots.add(id(c))
+        if q is None:
+            if parent is None or id(parent) in roots:     # the module, its functions and classes
+                q = c.co_name
+            elif parent.co_flags & _CO_OPTIMIZED:         # in a function
+                q = out[id(parent)] + ".<locals>." + c.co_name
+            else:                                         # in a class body
+                q = out[id(parent)] + "." + c.co_name
+        out[id(c)] = q
+    return out
+
+
 class Target:
     """A parsed --at."""
 
@@ -139,11 +162,11 @@ class Target:
             tree = compile(source, path, "exec", dont_inherit=True)
         except (OSError, SyntaxError, ValueError):
             return None
-        codes = [c for c, _, _ in nested(tree)]
+        all_codes = nested(tree)
+        codes = [c for c, _, _ in all_codes]
         if self.kind == "func":
-            names = {c.co_name for c in codes} | {getattr(c, "co_qualname", None) for c in codes}
-            if self.func not in names and not any(
-                    getattr(c, "co_qualname", "").endswith("." + self.func) for c in codes):
+            quals = qualnames(all_codes)
+            if not any(self.matches_func(c, quals.get(id(c))) for c in codes):
                 raise ProbeError("--at %s: no function %s in %s" % (self.at, self.func, path))
             return None
         where = [c for c in codes if self.line in body_lines(c)

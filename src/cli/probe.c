@@ -40,6 +40,12 @@ struct probe_cmd {
     unsigned long long totals[FT_MAX_PROBES];
     const char *ats[FT_MAX_PROBES];
     unsigned ids[FT_MAX_PROBES];      /* the agent's id for probe i */
+    /* While a probe is being added: what the agent sends before its reply
+     * (the probe's first hits, its limit), passed on after the reply, once
+     * the probe's id, place and "armed" status are known. */
+    int deferring;
+    struct deferred { unsigned type; unsigned char *body; size_t len; } *later;
+    size_t nlater, caplater;
 };
 
 static void usage(FILE *f)
@@ -138,7 +144,38 @@ static int parse(int argc, char **argv, struct probe_cmd *c)
 static void on_message(void *arg, const struct ftw_msg *m)
 {
     struct probe_cmd *c = arg;
+    if (c->deferring) {
+        if (c->nlater == c->caplater) {
+            size_t cap = c->caplater ? 2 * c->caplater : 64;
+            struct deferred *grown = realloc(c->later, cap * sizeof *grown);
+            if (!grown)
+                goto now;
+            c->later = grown;
+            c->caplater = cap;
+        }
+        unsigned char *body = malloc(m->len ? m->len : 1);
+        if (!body)
+            goto now;
+        memcpy(body, m->body, m->len);
+        c->later[c->nlater++] = (struct deferred){ m->type, body, m->len };
+        return;
+    }
+now:
     ft_probe_out_message(&c->out, m);
+}
+
+static void pass_on_deferred(struct probe_cmd *c)
+{
+    c->deferring = 0;
+    for (size_t i = 0; i < c->nlater; i++) {
+        struct ftw_msg m = { c->later[i].type, c->later[i].body, c->later[i].len };
+        ft_probe_out_message(&c->out, &m);
+        free(c->later[i].body);
+    }
+    c->nlater = 0;
+    free(c->later);
+    c->later = NULL;
+    c->caplater = 0;
 }
 
 /* Sends every probe; the first refusal is the error (one line). */
@@ -151,7 +188,10 @@ static int add_probes(struct probe_cmd *c, struct ft_agent *a)
         size_t n = ft_probe_add_message(&c->set, i, &b);
         char text[1024];
         unsigned id = 0;
+        c->deferring = 1;
         int r = n ? ft_agent_request(a, mem, n, on_message, c, text, sizeof text, &id) : -1;
+        if (r <= 0)
+            pass_on_deferred(c);
         if (r < 0) {
             ft_fail(FT_E_SYSTEM, "the program's agent went away while probes were being set");
             return -1;
@@ -167,6 +207,7 @@ static int add_probes(struct probe_cmd *c, struct ft_agent *a)
                 c->out.nats = (int)id;
         }
         ft_probe_out_note(&c->out, id, "armed", text);
+        pass_on_deferred(c);
     }
     return 0;
 }

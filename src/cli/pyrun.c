@@ -129,12 +129,18 @@ const char *ft_last_line(char *text)
 
 int ft_check_python(const char *python, const char *pkg, const char *ext)
 {
-    char code[512], err[2048];
-    /* an extension module, not a namespace package or a stray file */
-    snprintf(code, sizeof code, "import sys; sys.path.insert(0, sys.argv[1]); "
-             "import importlib.machinery as m, frametap.%s as e; "
+    char code[1024], err[2048];
+    /* an extension module built for this interpreter, not a namespace
+     * package or a stray file; looked for before importing the package, so
+     * that a missing one is said as such (not as the package's ImportError) */
+    snprintf(code, sizeof code, "import os, sys, importlib.machinery as m; "
+             "d = os.path.join(sys.argv[1], 'frametap'); "
+             "any(os.path.isfile(os.path.join(d, '%s' + s)) for s in m.EXTENSION_SUFFIXES) or "
+             "sys.exit('not built for Python %%d.%%d%%s' %% (sys.version_info[:2] + "
+             "(getattr(sys, 'abiflags', ''),))); "
+             "sys.path.insert(0, sys.argv[1]); import frametap.%s as e; "
              "assert isinstance(e.__loader__, m.ExtensionFileLoader), "
-             "'frametap.%s is not a built extension'", ext, ext);
+             "'frametap.%s is not a built extension'", ext, ext, ext);
     char *argv[] = { (char *)python, "-c", code, (char *)pkg, NULL };
     int rc = ft_run_quiet(argv, err, sizeof err);
     if (rc == 0)

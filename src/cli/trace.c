@@ -389,8 +389,13 @@ int ft_cmd_trace(int argc, char **argv)
         usage(stderr);
         return FT_E_USAGE;
     }
-    if (first == argc - 1 && is_pid(argv[first]) && strcmp(argv[first - 1], "--") != 0)
-        return trace_running(&o, (pid_t)atoi(argv[first]));
+    if (is_pid(argv[first]) && strcmp(argv[first - 1], "--") != 0) {
+        if (first == argc - 1)
+            return trace_running(&o, (pid_t)atoi(argv[first]));
+        fprintf(stderr, "frametap trace: options go before the PID: frametap trace [OPTIONS] "
+                "%s\n", argv[first]);
+        return FT_E_USAGE;
+    }
     char **cmd = argv + first;
     int n = argc - first;
     struct pycmd p;

@@ -6,3 +6,11 @@ LOADED = "yes"                                   # MARK: late_module
 def late(n):
     doubled = n * 2                              # MARK: late
     return doubled
+
+
+class Late:
+    def twice(self, n):
+        return n * 2                             # MARK: late_method
+
+
+Late().twice(21)

@@ -8,6 +8,7 @@ milliseconds and answers commands on stdin, one per line:
   report   - print whether tick/spin still have their original code objects,
              sys.monitoring events set on them (3.12+), and frametap modules
   bench    - print the CPU ns per call of hot() over 300000 calls
+  busy     - start a thread calling hot() without pause until quit
   quit     - exit
 """
 import os
@@ -51,6 +52,13 @@ def bench():
     return best
 
 
+def busy():
+    i = 0
+    while not stop.is_set():
+        hot(i)
+        i += 1
+
+
 def report():
     same = all(f.__code__ is ORIG[f.__name__] for f in (spin, tick, hot))
     events = []
@@ -86,6 +94,9 @@ def main():
             report()
         elif cmd == "bench":
             print("bench %.1f" % bench(), flush=True)
+        elif cmd == "busy":
+            threading.Thread(target=busy, name="busy", daemon=True).start()
+            print("busy", flush=True)
         elif cmd in ("quit", ""):
             stop.set()
             print("bye", flush=True)
