@@ -70,7 +70,9 @@ def measure(python, rounds, calls, tmp):
             e, s = one(python, m, calls, tmp)
             times[m][0].append(e)
             times[m][1].append(s)
-    return {m: (statistics.median(v[0]), statistics.median(v[1])) for m, v in times.items()}
+    med = {m: (statistics.median(v[0]), statistics.median(v[1])) for m, v in times.items()}
+    best = {m: (min(v[0]), min(v[1])) for m, v in times.items()}
+    return med, best
 
 
 def main():
@@ -89,10 +91,11 @@ def main():
     print("| interpreter | elsewhere | never-run line | --when false | logpoint every call "
           "| bdb, breakpoint elsewhere | cProfile | --when false ns/hit | logpoint ns/hit |")
     print("|---|---|---|---|---|---|---|---|---|")
+    bests = []
     with tempfile.TemporaryDirectory() as tmp:
         for py in pythons:
             ver = interpreters.version_of(py)
-            med = measure(py, args.rounds, args.calls, tmp)
+            med, best = measure(py, args.rounds, args.calls, tmp)
             base = med["none"]
             cells = []
             for m in MODES[1:]:
@@ -100,6 +103,17 @@ def main():
             per = lambda m: (med[m][1] - base[1]) / args.calls * 1e9  # noqa: E731
             print("| %s (%s) | %s | %.0f | %.0f |" % (py, ver, " | ".join(cells), per("false"),
                                                       per("log")), flush=True)
+            b = best["none"]
+            bests.append("| %s (%s) | %.1f / %.1f | %s |" % (
+                py, ver, b[0] / args.calls * 1e9, b[1] / args.calls * 1e9,
+                " | ".join("%.3fx / %.3fx" % (best[m][0] / b[0], best[m][1] / b[1])
+                           for m in ("elsewhere", "never", "false"))))
+    print("\nThe same runs, the least disturbed of the %d (the minimum over rounds of each "
+          "run's best of 3), for the three modes that should cost nothing:\n" % args.rounds)
+    print("| interpreter | python alone ns/call (empty / small) | elsewhere | never-run line "
+          "| --when false |")
+    print("|---|---|---|---|---|")
+    print("\n".join(bests))
 
 
 if __name__ == "__main__":

@@ -229,6 +229,17 @@ def test_hostile_object_never_runs(python, tmp_path):
     assert any("the truth of a Evil would run its code" in e for e in errors), errors
 
 
+def test_expression_error_is_reported_once(python, tmp_path):
+    """An expression that fails at every hit (3 here) is one error status for
+    the probe, and the program goes on as ever."""
+    rc, out, err, hits, st = probe(python, tmp_path, "--at", at(M["deposit"]),
+                                   "--log", "{self.nope}")
+    assert (rc, out) == (3, SHAPES_OUT), err
+    assert len(hits) == 3 and all(h["message"].startswith("<error: ") for h in hits), hits
+    errors = [s["text"] for s in st if s["status"] == "error"]
+    assert len(errors) == 1 and "reported once" in errors[0], errors
+
+
 def plain(python, *args):
     r = subprocess.run([python, *args], capture_output=True, text=True, timeout=60, cwd=TARGETS)
     return r.returncode, r.stdout, r.stderr

@@ -13,8 +13,6 @@ app.py` does it all without touching the program.
 """
 import atexit
 import os
-import shutil
-import subprocess
 
 from . import _exec, _tracer, _within
 
@@ -48,6 +46,7 @@ def events_mask(spec):
 
 
 def _frametap_binary():
+    import shutil                       # here, not at start: tracing starts sooner
     here = os.path.dirname(os.path.abspath(__file__))
     for cand in (os.environ.get("FRAMETAP_BIN"),
                  os.path.join(here, "..", "..", "frametap"), shutil.which("frametap")):
@@ -66,6 +65,7 @@ def convert(raw, outputs, format=None):
         cmd += ["--format", format]
     for out in outputs:
         cmd += ["-o", out]
+    import subprocess
     subprocess.run(cmd, check=True)
 
 

@@ -10,16 +10,13 @@ PYTHONPATH) is not followed.
 Runs inside the audit hook of the exec-ing program: must not raise, and
 changes only the environment the new program gets.
 """
-import json
 import os
-import re
 import sys
 
 from . import _tracer
 
 _session = None          # the frametap.trace being recorded (set by trace.start)
 _installed = False
-_PYTHON = re.compile(r"^python[0-9.]*[a-z]*$")
 
 
 def watch(session):
@@ -31,8 +28,17 @@ def watch(session):
         _installed = True
 
 
+def _python_name(name):
+    """python, python3, python3.12, python3.13t, ... (no re: it would be one
+    more module to load before tracing starts)."""
+    if not name.startswith("python"):
+        return False
+    rest = name[6:].lstrip("0123456789.")
+    return all("a" <= c <= "z" for c in rest)
+
+
 def _is_python(path):
-    return bool(_PYTHON.match(os.path.basename(str(path)))) or \
+    return _python_name(os.path.basename(str(path))) or \
         os.path.realpath(str(path)) == os.path.realpath(sys.executable)
 
 
@@ -54,6 +60,7 @@ def _audit(event, args):
                "events": s.events, "within": s.within, "include": s.include,
                "exclude": s.exclude, "max_depth": s.max_depth, "buffer_mb": s.buffer_mb,
                "pythonpath": old}
+        import json
         target["FRAMETAP_EXEC_TRACE"] = json.dumps(cfg)
         target["PYTHONPATH"] = site if old is None else site + os.pathsep + old
         del stats

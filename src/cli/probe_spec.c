@@ -217,7 +217,8 @@ void ft_probe_help(FILE *f)
 {
     fputs("probes (each --at begins one; the options after it are its own):\n"
           "      --at WHERE         FILE:LINE (FILE: a path, a path suffix or a module\n"
-          "                         name), FUNC or FILE:FUNC (on entry to the function)\n"
+          "                         name), FUNC or FILE:FUNC (on entry to the function;\n"
+          "                         FUNC: a name or Class.name)\n"
           "      --log 'TEXT {expr} TEXT'\n"
           "                         a logpoint: expr is a name of a local, argument or\n"
           "                         global with .attr, [index] and ['key'], or len(...)\n"
