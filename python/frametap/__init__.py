@@ -13,6 +13,7 @@ app.py` does it all without touching the program.
 """
 import atexit
 import os
+import threading  # noqa: F401  threads are named from threading._active: MainThread too
 
 from . import _exec, _tracer, _within
 
