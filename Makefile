@@ -148,7 +148,7 @@ fuzz: $(FUZZERS)
 	    tail -1 build/fuzz/$$name.log; \
 	done
 
-pytest: build/frametap build/asan/frametap build/python/.all build/asan-python/.all
+pytest: build/frametap build/asan/frametap build/python/.all build/asan-python/.all $(UNITS)
 	$(PYTEST) -q tests
 
 check: test-deps
