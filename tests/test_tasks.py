@@ -175,7 +175,7 @@ def test_tasks_without_asyncio(python):
 
 def test_tasks_usage():
     rc, out, err = run_frametap(FT, "tasks")
-    assert rc == 2 and "exactly one PID" in err
+    assert rc == 2 and "exactly one process" in err
     rc, out, err = run_frametap(FT, "tasks", "--help")
     assert rc == 0 and "pstree" in out
 
