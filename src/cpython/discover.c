@@ -274,5 +274,6 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
     if (rc <= 0)
         return -1;
     ft_find_pthread_tid_offset(p, rt);
+    rt->os_threads = 1;
     return 0;
 }

@@ -20,6 +20,7 @@ struct ft_runtime {
     char build_id[80];
     struct ft_layout layout;
     uint64_t pthread_tid_offset;   /* glibc struct pthread tid, FT_ABSENT if unknown */
+    int os_threads;                /* thread states name the host's threads (not wasm) */
 };
 
 /* Fills rt for process p. method restricts discovery (for tests and odd

@@ -21,6 +21,8 @@ static int64_t native_id_of(struct ft_reader *r, const struct ft_runtime *rt, ui
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t v = 0;
+    if (!rt->os_threads)
+        return -1; /* a wasm guest's thread ids are its own, not the host's */
     if (o->tstate_native_thread_id != FT_ABSENT) {
         if (ft_read_word(r->proc, r->layout, tstate + o->tstate_native_thread_id, &v) < 0)
             return -1;

@@ -1,0 +1,260 @@
+/*
+ * wasm_discover.c - finding CPython runtimes in wasm linear memories (see
+ * wasm_discover.h). Reads only the candidates' first FT_WASM_SCAN_PREFIX
+ * bytes, FT_WASM_SCAN_BUDGET in all, a chunk at a time; every candidate
+ * runtime is validated by pointers that must agree before it is reported.
+ */
+#include "wasm_discover.h"
+
+#include "../target/wasm_memories.h"
+#include "../util/error.h"
+#include "code.h"
+#include "objects.h"
+#include "remote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK (1u << 20)
+#define OVERLAP 256               /* bytes of a chunk read again with the next */
+#define WASM_PTR 4
+#define BASE_ALIGN 4096u          /* a linear memory starts on a host page */
+#define K_WINDOW 8192u            /* how far _main_interpreter may sit from the generated offset */
+#define COOKIE "xdebugpy"
+
+/* A row to try: the wasm32 layout of one minor version. */
+struct try_row {
+    struct ft_layout l;
+    int cookie;                   /* 3.13+: look for _Py_DebugOffsets */
+};
+
+static uint32_t u32_at(const unsigned char *b, size_t len, uint64_t at)
+{
+    uint32_t v = 0;
+    if (at <= len && len - at >= 4)
+        memcpy(&v, b + at, 4);
+    return v;
+}
+
+/* A read-only view of host memory as the linear memory at base (never
+ * refreshed, never closed: it shares host's maps and files). */
+static void space_view(const struct ft_proc *host, uint64_t base, struct ft_proc *out)
+{
+    *out = *host;
+    out->space = (struct ft_space){base, ft_maps_extent(&host->maps, base, FT_WASM32_LIMIT),
+                                   FT_WASM32_LIMIT, UINT64_MAX};
+}
+
+static uint32_t host_u32(struct ft_proc *host, uint64_t addr, int *ok)
+{
+    uint32_t v = 0;
+    if (*ok && ft_proc_read(host, addr, &v, 4) < 0) {
+        ft_error_clear();
+        *ok = 0;
+    }
+    return v;
+}
+
+/* The runtime's own pointers agree: the main interpreter (at base + main)
+ * points back at the runtime (linear), its first thread state at it. */
+static int pointers_agree(struct ft_proc *host, const struct ft_layout *l, uint64_t base,
+                          uint64_t linear, uint64_t main)
+{
+    const struct ft_offsets *o = &l->off;
+    int ok = 1;
+    if (host_u32(host, base + main + o->interp_runtime, &ok) != linear || !ok)
+        return 0;
+    uint32_t tstate = host_u32(host, base + main + o->interp_threads_head, &ok);
+    if (!ok || !tstate || host_u32(host, base + tstate + o->tstate_interp, &ok) != main)
+        return 0;
+    return ok;
+}
+
+/* Runtime at host address h (its bytes at b[i..] of a chunk of len): the
+ * offset of _main_interpreter, within K_WINDOW of the generated one and
+ * such that the base falls on a page, that makes the pointers agree. */
+static int place_runtime(struct ft_proc *host, const struct ft_layout *l, uint64_t h,
+                         uint32_t main, struct ft_wasm_runtime *out)
+{
+    uint64_t k0 = l->off.runtime_main_interpreter;
+    if (k0 == FT_ABSENT || k0 < K_WINDOW)
+        return 0;
+    uint64_t lo = k0 - K_WINDOW;
+    uint64_t k = lo + (((uint64_t)main - h - lo) & (BASE_ALIGN - 1));
+    for (; k <= k0 + K_WINDOW; k += BASE_ALIGN) {
+        if (k > main)
+            break;
+        uint64_t linear = main - k, base = h - linear;
+        if (linear == 0 || base > h || pointers_agree(host, l, base, linear, main) == 0)
+            continue;
+        out->base = base;
+        out->linear = linear;
+        out->main_interp = main;
+        out->layout = *l;
+        return 1;
+    }
+    return 0;
+}
+
+/* sys.hexversion of the interpreter at main, read through sys.modules. */
+static int read_hexversion(struct ft_proc *space, const struct ft_layout *l, uint64_t main,
+                           uint64_t *hex)
+{
+    struct ft_reader r;
+    memset(&r, 0, sizeof r);
+    r.proc = space;
+    r.layout = l;
+    uint64_t sys, dict, v;
+    if (ft_find_module(&r, main, "sys", &sys) != 0 || ft_module_dict(&r, sys, &dict) != 0 ||
+        ft_dict_lookup_str(&r, dict, "hexversion", &v) != 0 || ft_obj_u64(&r, v, hex) < 0) {
+        ft_error_clear();
+        return -1;
+    }
+    return 0;
+}
+
+/* The version the target states, and its final layout: the debug offsets
+ * (3.13+) or sys.hexversion. 0: usable; -1: refused (scan->refused says
+ * why) or not a runtime after all. */
+static int settle_version(struct ft_proc *host, struct ft_wasm_runtime *w, struct ft_wasm_scan *scan)
+{
+    struct ft_proc space;
+    space_view(host, w->base, &space);
+    int minor = w->layout.minor, rc;
+    if (w->cookie) {
+        rc = ft_layout_from_debug_offsets_abi(&space, w->linear, WASM_PTR, &w->layout);
+    } else {
+        /* sys.hexversion where sys.modules can be read; else the minor
+         * version whose layout the runtime's pointers agreed with, and no
+         * patch level (shown as "3.12") */
+        uint64_t hex = 0;
+        if (read_hexversion(&space, &w->layout, w->main_interp, &hex) == 0 &&
+            ((int)((hex >> 16) & 0xFF) != minor || (hex >> 24) != 3))
+            return -1;
+        rc = ft_layout_for_abi(3, minor, hex, WASM_PTR, &w->layout);
+    }
+    if (rc < 0 && ft_error_kind() == FT_E_VERSION)
+        snprintf(scan->refused, sizeof scan->refused, "%s", ft_error_message());
+    ft_error_clear();
+    if (rc == 0 && w->layout.minor != minor)
+        return -1;
+    return rc;
+}
+
+static int known(const struct ft_wasm_runtime *v, size_t n, uint64_t base, uint64_t linear)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].base == base && v[i].linear == linear)
+            return 1;
+    return 0;
+}
+
+/* Hits in one chunk (host address at, len bytes) for every row. */
+static void scan_chunk(struct ft_proc *host, const struct try_row *rows, size_t nrows,
+                       const unsigned char *b, size_t len, uint64_t at,
+                       struct ft_wasm_runtime *out, size_t max, size_t *n, struct ft_wasm_scan *scan)
+{
+    for (size_t i = 0; i + 8 <= len && *n < max; i += 8) {
+        int cookie = memcmp(b + i, COOKIE, 8) == 0;
+        for (size_t r = 0; r < nrows && *n < max; r++) {
+            const struct ft_offsets *o = &rows[r].l.off;
+            if (rows[r].cookie != cookie)
+                continue;
+            uint32_t head = u32_at(b, len, i + o->runtime_interpreters_head);
+            uint32_t main = u32_at(b, len, i + o->runtime_interpreters_main);
+            /* before 3.13 only the shape: the one interpreter is head and main */
+            if (!main || !head || (!cookie && head != main))
+                continue;
+            struct ft_wasm_runtime w;
+            memset(&w, 0, sizeof w);
+            w.cookie = cookie;
+            if (!place_runtime(host, &rows[r].l, at + i, main, &w) || known(out, *n, w.base, w.linear))
+                continue;
+            if (settle_version(host, &w, scan) == 0)
+                out[(*n)++] = w;
+        }
+    }
+}
+
+static size_t wasm_rows(struct try_row *rows, size_t max)
+{
+    int oldest, newest;
+    size_t n = 0;
+    ft_layout_supported_abi(WASM_PTR, &oldest, &newest);
+    for (int minor = oldest; minor && minor <= newest && n < max; minor++) {
+        if (ft_layout_for_abi(3, minor, 0, WASM_PTR, &rows[n].l) < 0) {
+            ft_error_clear();
+            continue;
+        }
+        rows[n].cookie = rows[n].l.minor >= 13;
+        n++;
+    }
+    return n;
+}
+
+static int scan_candidate(struct ft_proc *host, const struct ft_wasm_candidate *c,
+                          const struct try_row *rows, size_t nrows, unsigned char *buf,
+                          struct ft_wasm_runtime *out, size_t max, size_t *n, struct ft_wasm_scan *scan)
+{
+    uint64_t end = c->end - c->start > FT_WASM_SCAN_PREFIX ? c->start + FT_WASM_SCAN_PREFIX : c->end;
+    scan->scanned_memories++;
+    for (uint64_t at = c->start; at < end && *n < max; at += CHUNK) {
+        if (scan->scanned_bytes >= FT_WASM_SCAN_BUDGET) {
+            scan->budget_spent = 1;
+            return 0;
+        }
+        size_t len = end - at < CHUNK + OVERLAP ? (size_t)(end - at) : CHUNK + OVERLAP;
+        if (ft_proc_read(host, at, buf, len) < 0) {
+            if (ft_error_kind() != FT_E_CORRUPT)
+                return -1;
+            ft_error_clear();
+            continue;
+        }
+        scan->scanned_bytes += len;
+        scan_chunk(host, rows, nrows, buf, len < CHUNK ? len : CHUNK, at, out, max, n, scan);
+    }
+    return 0;
+}
+
+int ft_wasm_find(pid_t pid, struct ft_wasm_runtime *out, size_t max, struct ft_wasm_scan *scan)
+{
+    memset(scan, 0, sizeof *scan);
+    struct ft_proc host;
+    if (ft_proc_open(&host, pid) < 0) {
+        ft_proc_close(&host);
+        return -1;
+    }
+    struct try_row rows[16];
+    size_t nrows = wasm_rows(rows, 16), n = 0;
+    struct ft_wasm_candidate *cand = malloc(FT_WASM_MAX_CANDIDATES * sizeof *cand);
+    unsigned char *buf = malloc(CHUNK + OVERLAP);
+    int rc = 0;
+    if (!cand || !buf) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
+        rc = -1;
+    } else {
+        scan->candidates = ft_wasm_candidates(&host.maps, cand, FT_WASM_MAX_CANDIDATES);
+        for (size_t i = 0; i < scan->candidates && n < max && rc == 0 && !scan->budget_spent; i++)
+            rc = scan_candidate(&host, &cand[i], rows, nrows, buf, out, max, &n, scan);
+    }
+    free(cand);
+    free(buf);
+    ft_proc_close(&host);
+    return rc < 0 ? -1 : (int)n;
+}
+
+int ft_wasm_still_there(struct ft_proc *p, const struct ft_wasm_runtime *r)
+{
+    if (r->cookie) {
+        unsigned char head[16];
+        uint64_t hex;
+        if (ft_proc_read(p, r->linear, head, sizeof head) < 0)
+            return 0;
+        memcpy(&hex, head + 8, 8);
+        return memcmp(head, COOKIE, 8) == 0 && hex == r->layout.hexversion;
+    }
+    uint64_t main;
+    return ft_read_word(p, &r->layout, r->linear + r->layout.off.runtime_interpreters_main, &main) == 0 &&
+           main == r->main_interp;
+}
