@@ -600,8 +600,9 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
                 (unsigned long long)keys, (long long)nentries, FT_DICT_MAX_ENTRIES);
         return -1;
     }
-    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + PTR > k->entry_size ||
-        k->value_off + PTR > k->entry_size) {
+    uint64_t word = (uint64_t)r->layout->ptr_size;
+    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + word > k->entry_size ||
+        k->value_off + word > k->entry_size) {
         ft_fail(FT_E_VERSION, "dict entry layout not usable");
         return -1;
     }

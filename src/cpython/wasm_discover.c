@@ -56,14 +56,31 @@ static uint32_t host_u32(struct ft_proc *host, uint64_t addr, int *ok)
     return v;
 }
 
-/* The runtime's own pointers agree: the main interpreter (at base + main)
- * points back at the runtime (linear), its first thread state at it. */
+/* Every _PyRuntime field frametap reads (interpreters and after) moved by
+ * d bytes: builds of one minor version can differ in the fields before
+ * them (pyodide's 3.11 has 8 bytes more there than 3.11's headers give
+ * for wasm32); the interpreter and thread states then still agree with
+ * the generated row, and are what validates the runtime. */
+static void shift_runtime(struct ft_layout *l, int64_t d)
+{
+    uint64_t *f[] = {&l->off.runtime_interpreters_head, &l->off.runtime_interpreters_main,
+                     &l->off.runtime_tstate_current, &l->off.runtime_main_interpreter,
+                     &l->off.runtime_gc_collecting};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (*f[i] != FT_ABSENT)
+            *f[i] = (uint64_t)((int64_t)*f[i] + d);
+}
+
+/* The main interpreter at base + main points back at a runtime (its
+ * `runtime` field, returned in *runtime) and its first thread state back at
+ * it. */
 static int pointers_agree(struct ft_proc *host, const struct ft_layout *l, uint64_t base,
-                          uint64_t linear, uint64_t main)
+                          uint64_t main, uint32_t *runtime)
 {
     const struct ft_offsets *o = &l->off;
     int ok = 1;
-    if (host_u32(host, base + main + o->interp_runtime, &ok) != linear || !ok)
+    *runtime = host_u32(host, base + main + o->interp_runtime, &ok);
+    if (!ok || !*runtime || *runtime >= main)
         return 0;
     uint32_t tstate = host_u32(host, base + main + o->interp_threads_head, &ok);
     if (!ok || !tstate || host_u32(host, base + tstate + o->tstate_interp, &ok) != main)
@@ -71,11 +88,15 @@ static int pointers_agree(struct ft_proc *host, const struct ft_layout *l, uint6
     return ok;
 }
 
-/* Runtime at host address h (its bytes at b[i..] of a chunk of len): the
+/* Runtime at host address h, as the generated row places its fields: the
  * offset of _main_interpreter, within K_WINDOW of the generated one and
- * such that the base falls on a page, that makes the pointers agree. */
+ * such that the base falls on a page, that makes the pointers agree. The
+ * runtime the interpreter names must be h's linear address, or (found by
+ * shape, before 3.13) at most MAX_SHIFT bytes from it: the row's runtime
+ * fields are then moved by the difference (shift_runtime). */
+#define MAX_SHIFT 32
 static int place_runtime(struct ft_proc *host, const struct ft_layout *l, uint64_t h,
-                         uint32_t main, struct ft_wasm_runtime *out)
+                         uint32_t main, int cookie, struct ft_wasm_runtime *out)
 {
     uint64_t k0 = l->off.runtime_main_interpreter;
     if (k0 == FT_ABSENT || k0 < K_WINDOW)
@@ -85,13 +106,19 @@ static int place_runtime(struct ft_proc *host, const struct ft_layout *l, uint64
     for (; k <= k0 + K_WINDOW; k += BASE_ALIGN) {
         if (k > main)
             break;
-        uint64_t linear = main - k, base = h - linear;
-        if (linear == 0 || base > h || pointers_agree(host, l, base, linear, main) == 0)
+        uint64_t at = main - k, base = h - at; /* at: h's linear address */
+        uint32_t runtime;
+        if (at == 0 || base > h || !pointers_agree(host, l, base, main, &runtime))
+            continue;
+        int64_t d = (int64_t)at - (int64_t)runtime;
+        if (cookie ? d != 0 : (d < -MAX_SHIFT || d > MAX_SHIFT || d % 4))
             continue;
         out->base = base;
-        out->linear = linear;
+        out->linear = runtime;
         out->main_interp = main;
+        out->runtime_shift = (int)d;
         out->layout = *l;
+        shift_runtime(&out->layout, d);
         return 1;
     }
     return 0;
@@ -125,12 +152,12 @@ static int settle_version(struct ft_proc *host, struct ft_wasm_runtime *w, struc
     if (w->cookie) {
         rc = ft_layout_from_debug_offsets_abi(&space, w->linear, WASM_PTR, &w->layout);
     } else {
-        /* sys.hexversion where sys.modules can be read; else the minor
-         * version whose layout the runtime's pointers agreed with, and no
-         * patch level (shown as "3.12") */
+        /* sys.hexversion, which must name the minor version whose layout
+         * the runtime's pointers agreed with: a shape alone is not enough
+         * (a runtime still starting, before sys exists, is not shown) */
         uint64_t hex = 0;
-        if (read_hexversion(&space, &w->layout, w->main_interp, &hex) == 0 &&
-            ((int)((hex >> 16) & 0xFF) != minor || (hex >> 24) != 3))
+        if (read_hexversion(&space, &w->layout, w->main_interp, &hex) < 0 ||
+            (int)((hex >> 16) & 0xFF) != minor || (hex >> 24) != 3)
             return -1;
         rc = ft_layout_for_abi(3, minor, hex, WASM_PTR, &w->layout);
     }
@@ -139,6 +166,8 @@ static int settle_version(struct ft_proc *host, struct ft_wasm_runtime *w, struc
     ft_error_clear();
     if (rc == 0 && w->layout.minor != minor)
         return -1;
+    if (rc == 0)
+        shift_runtime(&w->layout, w->runtime_shift);
     return rc;
 }
 
@@ -169,7 +198,7 @@ static void scan_chunk(struct ft_proc *host, const struct try_row *rows, size_t 
             struct ft_wasm_runtime w;
             memset(&w, 0, sizeof w);
             w.cookie = cookie;
-            if (!place_runtime(host, &rows[r].l, at + i, main, &w) || known(out, *n, w.base, w.linear))
+            if (!place_runtime(host, &rows[r].l, at + i, main, cookie, &w) || known(out, *n, w.base, w.linear))
                 continue;
             if (settle_version(host, &w, scan) == 0)
                 out[(*n)++] = w;

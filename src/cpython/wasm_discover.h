@@ -33,6 +33,7 @@ struct ft_wasm_runtime {
     uint64_t linear;              /* _PyRuntime's linear address */
     uint64_t main_interp;         /* interpreters.main: linear + offset of _main_interpreter */
     int cookie;                   /* found by the _Py_DebugOffsets cookie (3.13+) */
+    int runtime_shift;            /* bytes the runtime's fields sit past the generated row's */
     struct ft_layout layout;
 };
 
