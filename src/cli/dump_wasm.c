@@ -11,6 +11,7 @@
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "../output/dump_format.h"
+#include "../profile/sampler.h"
 #include "../target/pause.h"
 #include "../util/error.h"
 #include "commands.h"
@@ -124,6 +125,8 @@ int ft_dump_wasm(int pid, int json)
 
 int ft_maps_no_python(int pid)
 {
+    if (pid > 0 && ft_discover_found_no_binary() == (pid_t)pid)
+        return 1;
     struct ft_proc p;
     struct ft_pybinary bins[8];
     if (ft_proc_open(&p, pid) < 0) {
@@ -137,4 +140,36 @@ int ft_maps_no_python(int pid)
     ft_proc_close(&p);
     ft_error_clear();
     return n == 0;
+}
+
+int ft_attach_wasm(int pid, const struct ft_sample_opts *opts, struct ft_session **out)
+{
+    *out = NULL;
+    if (ft_error_kind() != FT_E_NOTPY)
+        return 0;
+    char why[512];
+    snprintf(why, sizeof why, "%s", ft_error_message());
+    if (!ft_maps_no_python(pid)) {
+        ft_fail(FT_E_NOTPY, "%s", why);
+        return 0;
+    }
+    if (opts->native || opts->pause == FT_PAUSE_NEVER) {
+        ft_fail(FT_E_USAGE, "%s is not available for CPython in WebAssembly (its runtime is read "
+                "while the whole process is paused, from its linear memory)",
+                opts->native ? "--native" : "--nonblocking");
+        return -1;
+    }
+    struct ft_session *ses = calloc(MAX_WASM, sizeof *ses);
+    if (!ses) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
+        return -1;
+    }
+    ft_error_clear();
+    int n = ft_sessions_open_wasm(ses, MAX_WASM, pid);
+    if (n <= 0) {
+        free(ses);
+        return n;
+    }
+    *out = ses;
+    return n;
 }

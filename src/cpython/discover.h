@@ -32,4 +32,9 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
  * have libc mapped yet: callers may try again later. */
 void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt);
 
+/* The process the last ft_discover() of a live process found no python or
+ * libpython binary mapped in (0: it found one, or it was not that reason),
+ * so that callers looking elsewhere (wasm memories) need not look again. */
+pid_t ft_discover_found_no_binary(void);
+
 #endif

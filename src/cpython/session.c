@@ -80,16 +80,16 @@ int ft_sessions_open_wasm(struct ft_session *out, size_t max, pid_t pid)
         else
             ft_fail(FT_E_NOTPY, "%s is not a Python process: no python or libpython binary is "
                     "mapped in it, and no CPython runtime is in its WebAssembly memories (scanned "
-                    "%.1f MiB from the start of %zu of %zu mappings that look like linear "
-                    "memories%s)", who, (double)scan.scanned_bytes / (1 << 20),
-                    scan.scanned_memories, scan.candidates,
-                    scan.budget_spent ? ", stopping at the scan budget" : "");
+                    "%.1f MiB from the start of %zu of %zu mappings beside large reservations "
+                    "that could be linear memories; %zu did not begin with a null page%s)", who,
+                    (double)scan.scanned_bytes / (1 << 20), scan.scanned_memories, scan.candidates,
+                    scan.not_null, scan.budget_spent ? "; stopped at the scan budget" : "");
         return 0;
     }
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (ft_session_open_wasm(&out[k], pid, &found[i]) == 0)
-            k++;
+            out[k].wasm_slot = k, k++;
         else
             ft_error_clear();
     }

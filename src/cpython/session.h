@@ -18,6 +18,7 @@ struct ft_session {
     int wasm;                     /* a runtime inside a wasm linear memory: */
     struct ft_wasm_runtime wasm_rt; /* where, and how it was found          */
     char label[128];              /* "wasm 3.13.2 in node"; "" for native  */
+    int wasm_slot;                /* its place among the process's wasm runtimes */
 };
 
 int ft_session_open(struct ft_session *s, pid_t pid, enum ft_discovery method);

@@ -17,11 +17,13 @@
 #include <string.h>
 
 #define CHUNK (1u << 20)
-#define OVERLAP 256               /* bytes of a chunk read again with the next */
+#define OVERLAP (64u << 10)       /* bytes read past a chunk: a runtime's fields, its main
+                                   * interpreter (within K_WINDOW + 31 KiB), from the buffer */
 #define WASM_PTR 4
 #define BASE_ALIGN 4096u          /* a linear memory starts on a host page */
 #define K_WINDOW 8192u            /* how far _main_interpreter may sit from the generated offset */
 #define COOKIE "xdebugpy"
+#define NULL_BYTES 64              /* zero bytes a linear memory starts with */
 
 /* A row to try: the wasm32 layout of one minor version. */
 struct try_row {
@@ -56,11 +58,27 @@ static uint32_t host_u32(struct ft_proc *host, uint64_t addr, int *ok)
     return v;
 }
 
+/* The chunk of host memory in hand: reads inside it cost no syscall. */
+struct window {
+    uint64_t at, lo;              /* host address of b[0]; the candidate's start */
+    const unsigned char *b;
+    size_t len;
+};
+
+static uint32_t win_u32(struct ft_proc *host, const struct window *w, uint64_t addr, int *ok)
+{
+    if (addr >= w->at && addr - w->at <= w->len && w->len - (addr - w->at) >= 4)
+        return u32_at(w->b, w->len, addr - w->at);
+    return host_u32(host, addr, ok);
+}
+
 /* Every _PyRuntime field frametap reads (interpreters and after) moved by
  * d bytes: builds of one minor version can differ in the fields before
  * them (pyodide's 3.11 has 8 bytes more there than 3.11's headers give
  * for wasm32); the interpreter and thread states then still agree with
  * the generated row, and are what validates the runtime. */
+#define MAX_SHIFT 32
+
 static void shift_runtime(struct ft_layout *l, int64_t d)
 {
     uint64_t *f[] = {&l->off.runtime_interpreters_head, &l->off.runtime_interpreters_main,
@@ -74,16 +92,16 @@ static void shift_runtime(struct ft_layout *l, int64_t d)
 /* The main interpreter at base + main points back at a runtime (its
  * `runtime` field, returned in *runtime) and its first thread state back at
  * it. */
-static int pointers_agree(struct ft_proc *host, const struct ft_layout *l, uint64_t base,
-                          uint64_t main, uint32_t *runtime)
+static int pointers_agree(struct ft_proc *host, const struct window *w, const struct ft_layout *l,
+                          uint64_t base, uint64_t main, uint64_t near, uint32_t *runtime)
 {
     const struct ft_offsets *o = &l->off;
     int ok = 1;
-    *runtime = host_u32(host, base + main + o->interp_runtime, &ok);
-    if (!ok || !*runtime || *runtime >= main)
+    *runtime = win_u32(host, w, base + main + o->interp_runtime, &ok);
+    if (!ok || !*runtime || *runtime >= main || *runtime + MAX_SHIFT < near || *runtime > near + MAX_SHIFT)
         return 0;
-    uint32_t tstate = host_u32(host, base + main + o->interp_threads_head, &ok);
-    if (!ok || !tstate || host_u32(host, base + tstate + o->tstate_interp, &ok) != main)
+    uint32_t tstate = win_u32(host, w, base + main + o->interp_threads_head, &ok);
+    if (!ok || !tstate || win_u32(host, w, base + tstate + o->tstate_interp, &ok) != (uint32_t)main)
         return 0;
     return ok;
 }
@@ -94,9 +112,8 @@ static int pointers_agree(struct ft_proc *host, const struct ft_layout *l, uint6
  * runtime the interpreter names must be h's linear address, or (found by
  * shape, before 3.13) at most MAX_SHIFT bytes from it: the row's runtime
  * fields are then moved by the difference (shift_runtime). */
-#define MAX_SHIFT 32
-static int place_runtime(struct ft_proc *host, const struct ft_layout *l, uint64_t h,
-                         uint32_t main, int cookie, struct ft_wasm_runtime *out)
+static int place_runtime(struct ft_proc *host, const struct window *win, const struct ft_layout *l,
+                         uint64_t h, uint32_t main, int cookie, struct ft_wasm_runtime *out)
 {
     uint64_t k0 = l->off.runtime_main_interpreter;
     if (k0 == FT_ABSENT || k0 < K_WINDOW)
@@ -108,7 +125,8 @@ static int place_runtime(struct ft_proc *host, const struct ft_layout *l, uint64
             break;
         uint64_t at = main - k, base = h - at; /* at: h's linear address */
         uint32_t runtime;
-        if (at == 0 || base > h || !pointers_agree(host, l, base, main, &runtime))
+        /* the memory begins in the candidate scanned, not before it */
+        if (at == 0 || base > h || base < win->lo || !pointers_agree(host, win, l, base, main, at, &runtime))
             continue;
         int64_t d = (int64_t)at - (int64_t)runtime;
         if (cookie ? d != 0 : (d < -MAX_SHIFT || d > MAX_SHIFT || d % 4))
@@ -180,11 +198,15 @@ static int known(const struct ft_wasm_runtime *v, size_t n, uint64_t base, uint6
 }
 
 /* Hits in one chunk (host address at, len bytes) for every row. */
+/* Hits in b[0..scan) of the window (its fields may lie up to win->len). */
 static void scan_chunk(struct ft_proc *host, const struct try_row *rows, size_t nrows,
-                       const unsigned char *b, size_t len, uint64_t at,
+                       const struct window *win, size_t scan_len,
                        struct ft_wasm_runtime *out, size_t max, size_t *n, struct ft_wasm_scan *scan)
 {
-    for (size_t i = 0; i + 8 <= len && *n < max; i += 8) {
+    const unsigned char *b = win->b;
+    size_t len = win->len;
+    uint64_t at = win->at;
+    for (size_t i = 0; i + 8 <= scan_len && *n < max; i += 8) {
         int cookie = memcmp(b + i, COOKIE, 8) == 0;
         for (size_t r = 0; r < nrows && *n < max; r++) {
             const struct ft_offsets *o = &rows[r].l.off;
@@ -193,12 +215,12 @@ static void scan_chunk(struct ft_proc *host, const struct try_row *rows, size_t 
             uint32_t head = u32_at(b, len, i + o->runtime_interpreters_head);
             uint32_t main = u32_at(b, len, i + o->runtime_interpreters_main);
             /* before 3.13 only the shape: the one interpreter is head and main */
-            if (!main || !head || (!cookie && head != main))
+            if (!main || !head || (!cookie && head != main) || main - (at + i - win->lo) > 2 * K_WINDOW + o->runtime_main_interpreter)
                 continue;
             struct ft_wasm_runtime w;
             memset(&w, 0, sizeof w);
             w.cookie = cookie;
-            if (!place_runtime(host, &rows[r].l, at + i, main, cookie, &w) || known(out, *n, w.base, w.linear))
+            if (!place_runtime(host, win, &rows[r].l, at + i, main, cookie, &w) || known(out, *n, w.base, w.linear))
                 continue;
             if (settle_version(host, &w, scan) == 0)
                 out[(*n)++] = w;
@@ -227,6 +249,24 @@ static int scan_candidate(struct ft_proc *host, const struct ft_wasm_candidate *
                           struct ft_wasm_runtime *out, size_t max, size_t *n, struct ft_wasm_scan *scan)
 {
     uint64_t end = c->end - c->start > FT_WASM_SCAN_PREFIX ? c->start + FT_WASM_SCAN_PREFIX : c->end;
+    /* a linear memory begins with its null page: C code never writes at
+     * address 0 (Emscripten and wasm-ld place data from 1024 on); V8's own
+     * heap pages, the usual other rw runs beside big reservations, begin
+     * with a header. A memory image maps data pages, not address 0. */
+    unsigned char null_page[NULL_BYTES];
+    if (!c->image) {
+        if (ft_proc_read(host, c->start, null_page, sizeof null_page) < 0) {
+            if (ft_error_kind() != FT_E_CORRUPT)
+                return -1;
+            ft_error_clear();
+            return 0;
+        }
+        for (size_t i = 0; i < sizeof null_page; i++)
+            if (null_page[i]) {
+                scan->not_null++;
+                return 0;
+            }
+    }
     scan->scanned_memories++;
     for (uint64_t at = c->start; at < end && *n < max; at += CHUNK) {
         if (scan->scanned_bytes >= FT_WASM_SCAN_BUDGET) {
@@ -240,8 +280,9 @@ static int scan_candidate(struct ft_proc *host, const struct ft_wasm_candidate *
             ft_error_clear();
             continue;
         }
-        scan->scanned_bytes += len;
-        scan_chunk(host, rows, nrows, buf, len < CHUNK ? len : CHUNK, at, out, max, n, scan);
+        scan->scanned_bytes += len < CHUNK ? len : CHUNK;
+        struct window win = {at, c->start, buf, len};
+        scan_chunk(host, rows, nrows, &win, len < CHUNK ? len : CHUNK, out, max, n, scan);
     }
     return 0;
 }

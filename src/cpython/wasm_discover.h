@@ -39,6 +39,7 @@ struct ft_wasm_runtime {
 
 struct ft_wasm_scan {
     size_t candidates, scanned_memories;
+    size_t not_null;              /* candidates skipped: no null page at their start */
     uint64_t scanned_bytes;
     int budget_spent;
     char refused[256];            /* why a runtime found was not usable (version), or "" */
