@@ -5,14 +5,13 @@ build/pyodide); one that cannot be installed fails."""
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 
 import pytest
 
 import pyodides
-from stacks import HERE, frametap_binaries, marks, run_frametap
+from stacks import HERE, Target, frametap_binaries, marks, run_frametap
 
 BINARIES = frametap_binaries()
 WASM = os.path.join(HERE, "targets", "wasm")
@@ -23,8 +22,9 @@ GUEST_DIR = "/home/pyodide/"          # where run_pyodide.js puts the program
 VERSIONS = [v for v, _ in pyodides.RELEASES]
 
 
-class Node:
-    """node running a Python program in pyodide; waits for `ready` READY lines."""
+class Node(Target):
+    """node running a Python program in pyodide; waits for `ready` READY lines
+    (stopping and `with` as for Target)."""
 
     def __init__(self, pkg, program, workers=0, ready=1, node_args=(), timeout=120):
         cmd = [pyodides.node(), *node_args, RUNNER, pkg, program, str(workers)]
@@ -39,17 +39,6 @@ class Node:
         if seen < ready:
             self.stop()
             raise RuntimeError("pyodide target did not start: %s" % self.proc.stderr.read()[-3000:])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 @pytest.fixture(params=VERSIONS)
