@@ -255,3 +255,36 @@ def test_wasm_node_without_python_is_not_python():
     finally:
         p.kill()
         p.wait()
+
+
+def test_wasm_top_shows_the_split(pyodide):
+    """top on a wasm target, driven in tmux like test_top.py."""
+    import shutil
+    version, pkg = pyodide
+    assert shutil.which("tmux"), "tmux is not installed (make test-deps)"
+    session = "frametap-wasm-top-%d" % os.getpid()
+    env = "ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1"
+    try:
+        with Node(pkg, SPLIT) as target:
+            r = subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "30",
+                                "%s %s top -r 200 %d 2>/tmp/%s.err" % (env, BINARIES["asan"],
+                                                                      target.pid, session)],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            deadline, s = time.time() + 20, ""
+            while time.time() < deadline:
+                s = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                   capture_output=True, text=True).stdout
+                if "spin_b (" in s and "spin_a (" in s and re.search(r"Samples (\d{3,})", s):
+                    break
+                time.sleep(0.3)
+            assert "[wasm %s." % minor_of(version) in s and " in node]" in s, s
+            own = {}
+            for ln in s.splitlines():
+                m = re.match(r"\s*([\d.]+)%?\s+.*\b(spin_[ab]) \(", ln)
+                if m:
+                    own[m.group(2)] = float(m.group(1))
+            assert set(own) == {"spin_a", "spin_b"}, s
+            assert own["spin_b"] > own["spin_a"], s
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

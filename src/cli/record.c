@@ -388,7 +388,7 @@ int ft_cmd_record(int argc, char **argv)
     int opened = ft_attach_or_launch(&ses, o.run.pid, o.run.command, &child, o.subprocesses);
     int nwasm = opened < 0 && !o.run.command ? ft_attach_wasm(o.run.pid, &o.run.sample, &wasm) : 0;
     if (nwasm > 0) {
-        ses = wasm[0];
+        ses = wasm[0]; /* copied again (and its reader rebound) by the procset */
         opened = 0;
     }
     if (opened < 0) {

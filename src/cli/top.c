@@ -235,7 +235,9 @@ int ft_cmd_top(int argc, char **argv)
         int nwasm = o.command ? 0 : ft_attach_wasm(o.pid, &o.sample, &wasm);
         if (nwasm <= 0)
             return ft_report_error_for(o.pid ? o.pid : (int)child);
-        ses = wasm[0];
+        ses = wasm[0]; /* the reader points into its session: rebind after the copy */
+        ses.reader.proc = &ses.proc;
+        ses.reader.layout = &ses.rt.layout;
         for (int i = 1; i < nwasm; i++)
             ft_session_close(&wasm[i]);
         free(wasm);
