@@ -288,3 +288,33 @@ def test_wasm_top_shows_the_split(pyodide):
             assert own["spin_b"] > own["spin_a"], s
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_wasm_memory_growth_followed():
+    """Memory grows by 256 MiB while recorded (no error sample); then a
+    300-deep stack whose frames were allocated after the growth, most likely
+    past the memory's first extent (which is then found again in the maps)."""
+    pkg = pyodides.install("314.0.8")
+    grow = os.path.join(WASM, "wasm_grow.py")
+    m = marks(grow)
+    with Node(pkg, grow) as target:
+        first = json.loads(run_frametap(BINARIES["release"], "dump", "--json", target.pid)[1])
+        size0 = first["interpreters"][0]["memory"]["size"]
+        rc, out, err = run_frametap(BINARIES["asan"], "record", "-d", "4", "-r", "200", "-f",
+                                    "collapsed", "-o", "/dev/stdout", target.pid)
+        assert rc == 0, err
+        assert " 0.00% errors" in err, err
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            d = json.loads(run_frametap(BINARIES["asan"], "dump", "--json", target.pid)[1])
+            [it] = d["interpreters"]
+            stack = own(it["threads"][0]["frames"], grow)
+            if len(stack) > 300:
+                break
+            time.sleep(0.5)
+    assert it["memory"]["base"] == first["interpreters"][0]["memory"]["base"]  # V8 grows in place
+    assert it["memory"]["size"] >= size0 + (200 << 20), (size0, it["memory"])
+    assert stack[-1] == ("main", m["main"])
+    assert stack[-301:-1] == [("deep", m["deep"])] * 300, stack[-4:]
+    assert stack[-302] == ("deep", m["leaf"]), stack[:4]
+    assert all(f == "spin" and abs(line - m["spin"]) <= 2 for f, line in stack[:-302]), stack[:4]
