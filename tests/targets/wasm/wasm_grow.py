@@ -20,6 +20,7 @@ def deep(n):
 
 def main():
     print("READY", flush=True)
+    spin(1.5)  # MARK: before
     keep = []
     for _ in range(32):
         keep.append(bytearray(8 << 20))  # MARK: grow
