@@ -4,7 +4,7 @@
 Python depth. Interleaved rounds, medians.
 
   bench/wasm_cost.py [--rounds 3] [--duration 4] [--rate 1000] [--depth 20]
-                     [--pyodide 0.29.3]
+                     [--pyodide 0.29.5]
 
 The pyodide release is installed into build/pyodide by the tests' helper
 (tests/pyodides.py); the native 3.13 is pyenv's. Prints a markdown table."""
@@ -66,7 +66,7 @@ def main():
     ap.add_argument("--duration", type=float, default=4)
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--depth", type=int, default=20)
-    ap.add_argument("--pyodide", default="0.29.3")
+    ap.add_argument("--pyodide", default="0.29.5")
     a = ap.parse_args()
     pkg = pyodides.install(a.pyodide)
     env = dict(os.environ, FT_DEPTH=str(a.depth))

@@ -9,7 +9,8 @@ import subprocess
 from stacks import ROOT
 
 # npm version -> the CPython it carries (pyodide-lock.json says the same)
-RELEASES = [("0.25.1", "3.11"), ("0.27.7", "3.12"), ("0.29.3", "3.13"), ("314.0.8", "3.14")]
+RELEASES = [("0.25.1", "3.11"), ("0.26.4", "3.12"), ("0.27.7", "3.12"), ("0.28.3", "3.13"),
+            ("0.29.5", "3.13"), ("314.0.8", "3.14")]
 PRERELEASE = "315.0.0-alpha.2"   # 3.15.0rc1: must be refused, not read
 CACHE = os.path.join(ROOT, "build", "pyodide")
 covered = {}                    # npm version -> CPython version seen in a dump

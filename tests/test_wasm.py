@@ -208,7 +208,7 @@ def test_wasm_two_pyodides_in_worker_threads():
 
 
 def test_wasm_two_pyodides_recorded():
-    pkg = pyodides.install("0.29.3")
+    pkg = pyodides.install("0.29.5")
     with Node(pkg, SPLIT, workers=2, ready=2) as target:
         rc, out, err = run_frametap(BINARIES["release"], "record", "-d", "2", "--threads",
                                     "-f", "collapsed", "-o", "/dev/stdout", target.pid)
