@@ -42,6 +42,9 @@
 #define MAX_LAYERS (1 + FT_MIRROR_MAX)
 #define SLOW_READ_NS 10000ull     /* slack over the usual read time */
 
+#define ABSORB_MAX 4               /* places read along with the thread state */
+#define ABSORB_REACH 2048         /* ... when they lie this close past its start */
+#define NEAR_INTERP 1024          /* N and the GC state read as one range within this */
 #define SPAN_GAP 2048             /* places closer than this are copied as one range */
 #define SPAN_MAX (64u << 10)
 struct span {
@@ -154,6 +157,10 @@ static int reserve(struct ft_fastread *f, size_t n)
  * at layer_at[k]); then N and K. */
 struct plan {
     size_t p_len, tstate_span, head_size;
+    size_t t_len;                   /* T as read: the thread state and places absorbed */
+    size_t absorbed[ABSORB_MAX], nabsorbed;
+    uint64_t near_addr;             /* N and GC in one range, when close */
+    size_t near_len, near_at;
     size_t *at;                     /* each place within P1 (f->at) */
     struct span *span;              /* f->span */
     size_t nspans;
@@ -179,7 +186,22 @@ static int by_addr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void plan_spans(struct ft_fastread *f, struct plan *p)
+/* A frame that lives inside the thread state (3.14+: its base frame) is
+ * copied with T, at the moment the walk starts from, instead of in every
+ * layer: one range fewer per layer, and its bytes agree with T by
+ * construction. */
+static int absorb(struct plan *p, const struct ft_place *pl, size_t i, uint64_t tstate)
+{
+    if (p->nabsorbed == ABSORB_MAX || pl->addr < tstate || pl->len > ABSORB_REACH ||
+        pl->addr - tstate > ABSORB_REACH - pl->len)
+        return 0;
+    p->absorbed[p->nabsorbed++] = i;
+    if (pl->addr + pl->len - tstate > p->t_len)
+        p->t_len = (size_t)(pl->addr + pl->len - tstate);
+    return 1;
+}
+
+static void plan_spans(struct ft_fastread *f, struct plan *p, uint64_t tstate)
 {
     size_t n = f->places.n, at = 0;
     p->at = f->at;
@@ -189,8 +211,12 @@ static void plan_spans(struct ft_fastread *f, struct plan *p)
     sort_base = f->places.r;
     qsort(f->order, n, sizeof *f->order, by_addr);
     p->nspans = 0;
+    p->nabsorbed = 0;
+    p->t_len = p->tstate_span;
     for (size_t k = 0; k < n; k++) {
         const struct ft_place *pl = &f->places.r[f->order[k]];
+        if (absorb(p, pl, f->order[k], tstate))
+            continue;
         struct span *last = p->nspans ? &p->span[p->nspans - 1] : NULL;
         uint64_t end = pl->addr + pl->len;
         if (last && pl->addr <= last->addr + last->len + SPAN_GAP && end - last->addr <= SPAN_MAX) {
@@ -204,6 +230,10 @@ static void plan_spans(struct ft_fastread *f, struct plan *p)
             last = &p->span[p->nspans - 1];
         }
         p->at[f->order[k]] = last->at + (size_t)(pl->addr - last->addr);
+    }
+    for (size_t k = 0; k < p->nabsorbed; k++) {
+        p->at[p->absorbed[k]] = at;
+        at += f->places.r[p->absorbed[k]].len;
     }
     p->p_len = at;
 }
@@ -228,22 +258,45 @@ static uint64_t gc_addr(const struct ft_reader *r, const struct ft_thread *t)
                                                 : r->runtime + o->runtime_gc_collecting;
 }
 
+/* N and the GC state: two ranges, or one when both lie close together in
+ * the interpreter state (3.14+: a few hundred bytes apart). */
+static size_t plan_near(const struct ft_reader *r, const struct ft_thread *t, struct plan *p, size_t at)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    p->near_len = 0;
+    if (p->have_gen && p->gc_len && o->interp_gc_collecting != FT_ABSENT) {
+        uint64_t gen = o->interp_code_generation, gc = o->interp_gc_collecting;
+        uint64_t lo = gen < gc ? gen : gc, hi = gen + 8 > gc + p->gc_len ? gen + 8 : gc + p->gc_len;
+        if (hi - lo <= NEAR_INTERP) {
+            p->near_addr = t->interp + lo;
+            p->near_len = (size_t)(hi - lo);
+            p->near_at = at;
+            p->gen_at = at + (size_t)(gen - lo);
+            p->gc_at = at + (size_t)(gc - lo);
+            return at + p->near_len;
+        }
+    }
+    p->gen_at = at;
+    p->gc_at = at + 8;
+    return at + 8 + 16;
+}
+
 /* P1 at 0; with three layers a thread state T0 before P1 (liveness checks
  * only); then per later layer a thread state, the C frame's current frame,
  * and the layer; then N and K. */
 static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
                         const struct ft_thread *t, struct plan *p)
 {
-    plan_spans(f, p);
-    size_t at = p->p_len;
     p->tstate_span = ft_tstate_span(&r->layout->off);
+    plan_spans(f, p, t->tstate);
+    size_t at = p->p_len;
     p->head_size = ft_code_head_size(r->layout);
     p->layers = f->paused ? 1 : r->sandwich_layers;
     p->top_t = p->layers > 2;
     p->nts = p->layers > 1 ? p->layers - 1 + p->top_t : 1;
     for (int j = 0; j < p->nts; j++) {
         p->t_at[j] = at;
-        at += p->tstate_span;
+        at += p->t_len;
         p->cframe_at[j] = at;         /* 3.11-3.12: the C frame's part we read */
         at += r->layout->off.tstate_cframe != FT_ABSENT ? ft_cframe_len(&r->layout->off) : 0;
         p->caller_at[j] = at;         /* its caller's current frame */
@@ -254,11 +307,8 @@ static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
         }
     }
     p->have_gen = r->check == FT_CHECK_GENERATION && t->interp;
-    p->gen_at = at;
-    at += 8;
-    p->gc_at = at;
     p->gc_len = t->interp ? gc_span(r) : 0;
-    at += 16;
+    at = plan_near(r, t, p, at);
     /* 3.14+ needs no heads while no code object was freed: the generation
      * counter says so, and heads are read only when it moved */
     p->nheads = p->have_gen ? 0 : f->ncodes;
@@ -320,6 +370,18 @@ static int read_all(struct ft_reader *r, const struct ft_remote_iov *iov, size_t
     return 1;
 }
 
+/* Absorbed places into every layer, from the T the walk starts from. */
+static void spread_absorbed(struct ft_fastread *f, const struct plan *p, uint64_t tstate)
+{
+    for (size_t k = 0; k < p->nabsorbed; k++) {
+        const struct ft_place *pl = &f->places.r[p->absorbed[k]];
+        const unsigned char *src = f->buf + p->t_at[p->top_t] + (size_t)(pl->addr - tstate);
+        memcpy(f->buf + p->at[p->absorbed[k]], src, pl->len);
+        for (int j = 0; j < p->layers - 1; j++)
+            memcpy(f->buf + p->layer_at[j] + p->at[p->absorbed[k]], src, pl->len);
+    }
+}
+
 /* 1: all of it arrived; 0: some range was not mapped (the stack moved far:
  * learn again); -1: the process cannot be read. */
 static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t,
@@ -341,7 +403,7 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
          * every copy another, each time alike */
         for (uint64_t x = spacers(f, p); x > 0; x--)
             iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
-        iov[n++] = range(t->tstate, b + p->t_at[j], p->tstate_span);
+        iov[n++] = range(t->tstate, b + p->t_at[j], p->t_len);
         if (f->places.cframe)
             iov[n++] = range(f->places.cframe + ft_cframe_lo(o), b + p->cframe_at[j], ft_cframe_len(o));
         if (f->places.prev_cframe)
@@ -353,16 +415,23 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
         else if (j - p->top_t < p->layers - 1)
             n += add_places(p, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0, iov + n);
     }
-    if (p->have_gen)
-        iov[n++] = range(t->interp + o->interp_code_generation, b + p->gen_at, 8);
-    if (p->gc_len)
-        iov[n++] = range(gc_addr(r, t), b + p->gc_at, p->gc_len);
+    if (p->near_len) {
+        iov[n++] = range(p->near_addr, b + p->near_at, p->near_len);
+    } else {
+        if (p->have_gen)
+            iov[n++] = range(t->interp + o->interp_code_generation, b + p->gen_at, 8);
+        if (p->gc_len)
+            iov[n++] = range(gc_addr(r, t), b + p->gc_at, p->gc_len);
+    }
     for (size_t i = 0; i < p->nheads; i++)
         iov[n++] = range(f->codes[i], b + p->heads_at + i * p->head_size, p->head_size);
     for (size_t i = 0; i < p->nstrs; i++)
         iov[n++] = range(f->strs[i], b + p->strs_at + i * FT_STR_CHECK_MAX, f->str_len[i]);
     p->niov = n;
-    return read_all(r, iov, n);
+    int whole = read_all(r, iov, n);
+    if (whole == 1)
+        spread_absorbed(f, p, t->tstate);
+    return whole;
 }
 
 /* Merges freshly learnt places into the kept ones: chunks are replaced,

@@ -123,16 +123,33 @@ static struct type_entry *type_of(struct ctx *c, uint64_t type)
     return e;
 }
 
+/* A type's name comes from the target: escaped by the text rule like every
+ * name, then cut to fit on a character boundary. */
+static void safe_name(char *out, size_t n, const char *raw)
+{
+    struct strbuf sb;
+    sb_init(&sb);
+    ft_esc_text(&sb, raw, NULL);
+    size_t len = sb.len < n - 1 ? sb.len : n - 1;
+    while (len > 0 && len < sb.len && ((unsigned char)sb.data[len] & 0xC0) == 0x80)
+        len--;
+    memcpy(out, sb.data ? sb.data : "", len);
+    out[len] = '\0';
+    sb_free(&sb);
+}
+
 static const char *type_name(struct ctx *c, struct type_entry *e)
 {
     if (e->builtin >= 0)
         return ft_builtin_names[e->builtin];
     if (!e->named) {
         e->named = 1;
-        if (ft_type_name(c->r, e->type, e->name, sizeof e->name) < 0) {
+        char raw[sizeof e->name];
+        if (ft_type_name(c->r, e->type, raw, sizeof raw) < 0) {
             ft_error_clear();
-            snprintf(e->name, sizeof e->name, "?");
+            snprintf(raw, sizeof raw, "?");
         }
+        safe_name(e->name, sizeof e->name, raw);
     }
     return e->name;
 }

@@ -140,6 +140,7 @@ static void test_values(int minor)
     uint64_t gdict = pyimg_dict(g, pyimg_keys(g, "general", 3, gkeys, gvals, 2), 0, 2);
     uint64_t heap = pyimg_heap_type(g, "Evil", 0, 16, 0, 0);
     uint64_t evil = pyimg_object(g, 16, heap, 0);
+    uint64_t forged = pyimg_object(g, 16, pyimg_heap_type(g, "\x1b[31mX\n\x80\x80\x80", 0, 16, 0, 0), 0);
     struct ft_reader *r = world_open(&w);
 
     SHOWS(r, none, "None");
@@ -169,6 +170,9 @@ static void test_values(int minor)
     SHOWS(r, gdict, "{1: True, None: False}");
     snprintf(want, sizeof want, "<Evil at 0x%llx>", (unsigned long long)evil);
     SHOWS(r, evil, want);
+    /* a type's name is the target's: escaped like every other name */
+    snprintf(want, sizeof want, "<\\x1b[31mX\\x0a\\x80\\x80\\x80 at 0x%llx>", (unsigned long long)forged);
+    SHOWS(r, forged, want);
 
     struct ft_render_result res;
     CHECK(!strcmp(show(r, &LIMITS, obj(lst), &res), "[1, \"it's\", (1,), None]") && !strcmp(res.type, "list") &&
