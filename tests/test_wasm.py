@@ -318,3 +318,16 @@ def test_wasm_memory_growth_followed():
     assert stack[-301:-1] == [("deep", m["deep"])] * 300, stack[-4:]
     assert stack[-302] == ("deep", m["leaf"]), stack[:4]
     assert all(f == "spin" and abs(line - m["spin"]) <= 2 for f, line in stack[:-302]), stack[:4]
+
+
+def test_wasm_permission_denied_as_for_native():
+    """frametap as nobody on a root-owned node running pyodide: exit 4 with
+    the same advice as for a native Python process, for dump and record."""
+    assert os.geteuid() == 0, "this test runs the target as root and frametap as nobody"
+    pkg = pyodides.install("314.0.8")
+    with Node(pkg, KNOWN) as target:
+        for args in (("dump",), ("record", "-d", "1", "-f", "collapsed", "-o", "/tmp/ft-wasm-perm.txt")):
+            rc, out, err = run_frametap(BINARIES["release"], *args, target.pid, user=65534)
+            assert rc == 4, (args, rc, err)
+            for word in ("permission denied", "CAP_SYS_PTRACE"):
+                assert word in err, err
