@@ -123,22 +123,27 @@ int ft_dump_wasm(int pid, int json)
     return rc;
 }
 
+/* The error standing when ft_maps_no_python() was called is left as it was:
+ * it is the one to report when the process does map Python. */
 int ft_maps_no_python(int pid)
 {
     if (pid > 0 && ft_discover_found_no_binary() == (pid_t)pid)
         return 1;
+    enum ft_errkind kind = ft_error_kind();
+    char why[1024];
+    snprintf(why, sizeof why, "%s", ft_error_message());
     struct ft_proc p;
     struct ft_pybinary bins[8];
-    if (ft_proc_open(&p, pid) < 0) {
-        ft_proc_close(&p);
-        ft_error_clear();
-        return 0;
+    size_t n = 1;
+    if (ft_proc_open(&p, pid) == 0) {
+        n = ft_find_pybinaries(&p, bins, 8);
+        for (size_t i = 0; i < n; i++)
+            ft_pybinary_close(&bins[i]);
     }
-    size_t n = ft_find_pybinaries(&p, bins, 8);
-    for (size_t i = 0; i < n; i++)
-        ft_pybinary_close(&bins[i]);
     ft_proc_close(&p);
     ft_error_clear();
+    if (kind)
+        ft_fail(kind, "%s", why);
     return n == 0;
 }
 
@@ -147,12 +152,8 @@ int ft_attach_wasm(int pid, const struct ft_sample_opts *opts, struct ft_session
     *out = NULL;
     if (ft_error_kind() != FT_E_NOTPY)
         return 0;
-    char why[512];
-    snprintf(why, sizeof why, "%s", ft_error_message());
-    if (!ft_maps_no_python(pid)) {
-        ft_fail(FT_E_NOTPY, "%s", why);
+    if (!ft_maps_no_python(pid))
         return 0;
-    }
     if (opts->native || opts->pause == FT_PAUSE_NEVER) {
         ft_fail(FT_E_USAGE, "%s is not available for CPython in WebAssembly (its runtime is read "
                 "while the whole process is paused, from its linear memory)",
