@@ -287,6 +287,36 @@ static int scan_candidate(struct ft_proc *host, const struct ft_wasm_candidate *
     return 0;
 }
 
+int ft_wasm_find_in(struct ft_proc *host, struct ft_wasm_runtime *out, size_t max,
+                    struct ft_wasm_scan *scan)
+{
+    memset(scan, 0, sizeof *scan);
+    struct try_row rows[16];
+    size_t nrows = wasm_rows(rows, 16), n = 0;
+    struct ft_wasm_candidate *cand = malloc(FT_WASM_MAX_CANDIDATES * sizeof *cand);
+    unsigned char *buf = NULL;
+    int rc = 0;
+    if (cand) {
+        /* a chunk, or the largest candidate when all are smaller */
+        uint64_t need = 0;
+        scan->candidates = ft_wasm_candidates(&host->maps, cand, FT_WASM_MAX_CANDIDATES);
+        for (size_t i = 0; i < scan->candidates; i++)
+            if (cand[i].end - cand[i].start > need)
+                need = cand[i].end - cand[i].start;
+        buf = malloc(need < CHUNK + OVERLAP ? (size_t)need + 1 : CHUNK + OVERLAP);
+    }
+    if (!cand || !buf) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
+        rc = -1;
+    } else {
+        for (size_t i = 0; i < scan->candidates && n < max && rc == 0 && !scan->budget_spent; i++)
+            rc = scan_candidate(host, &cand[i], rows, nrows, buf, out, max, &n, scan);
+    }
+    free(cand);
+    free(buf);
+    return rc < 0 ? -1 : (int)n;
+}
+
 int ft_wasm_find(pid_t pid, struct ft_wasm_runtime *out, size_t max, struct ft_wasm_scan *scan)
 {
     memset(scan, 0, sizeof *scan);
@@ -295,23 +325,9 @@ int ft_wasm_find(pid_t pid, struct ft_wasm_runtime *out, size_t max, struct ft_w
         ft_proc_close(&host);
         return -1;
     }
-    struct try_row rows[16];
-    size_t nrows = wasm_rows(rows, 16), n = 0;
-    struct ft_wasm_candidate *cand = malloc(FT_WASM_MAX_CANDIDATES * sizeof *cand);
-    unsigned char *buf = malloc(CHUNK + OVERLAP);
-    int rc = 0;
-    if (!cand || !buf) {
-        ft_fail(FT_E_SYSTEM, "out of memory");
-        rc = -1;
-    } else {
-        scan->candidates = ft_wasm_candidates(&host.maps, cand, FT_WASM_MAX_CANDIDATES);
-        for (size_t i = 0; i < scan->candidates && n < max && rc == 0 && !scan->budget_spent; i++)
-            rc = scan_candidate(&host, &cand[i], rows, nrows, buf, out, max, &n, scan);
-    }
-    free(cand);
-    free(buf);
+    int n = ft_wasm_find_in(&host, out, max, scan);
     ft_proc_close(&host);
-    return rc < 0 ? -1 : (int)n;
+    return n;
 }
 
 int ft_wasm_still_there(struct ft_proc *p, const struct ft_wasm_runtime *r)

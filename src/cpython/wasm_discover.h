@@ -49,6 +49,11 @@ struct ft_wasm_scan {
  * many, or -1 when the process cannot be read (ft_fail set). */
 int ft_wasm_find(pid_t pid, struct ft_wasm_runtime *out, size_t max, struct ft_wasm_scan *scan);
 
+/* The same in a process (or memory image, for the fuzzer) already open,
+ * whose maps say where memories may be. */
+int ft_wasm_find_in(struct ft_proc *host, struct ft_wasm_runtime *out, size_t max,
+                    struct ft_wasm_scan *scan);
+
 /* Whether r still holds at its place: the anchor (cookie and version, or
  * interpreters.main) read through p, whose space is r's memory. */
 int ft_wasm_still_there(struct ft_proc *p, const struct ft_wasm_runtime *r);

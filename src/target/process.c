@@ -221,10 +221,10 @@ int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
                 (unsigned long long)addr);
         return -1;
     }
-    if (p->image)
-        return read_image(p, addr, buf, len);
     if (p->space.limit && space_addr(p, addr, len, &addr) < 0)
         return -1;
+    if (p->image)
+        return read_image(p, addr, buf, len);
     if (p->use_mem_file)
         return read_mem_file(p, addr, buf, len);
     struct iovec local = {buf, len};
