@@ -47,6 +47,9 @@ int ft_maps_no_python(int pid);
  * or a usage error for options wasm targets lack). */
 struct ft_sample_opts;
 int ft_attach_wasm(int pid, const struct ft_sample_opts *opts, struct ft_session **out);
+/* After ft_attach_or_launch() of a command that runs CPython in wasm: the
+ * runtimes found beyond the first (*rest malloc'd, the caller owns them). */
+int ft_launch_take_wasm(struct ft_session **rest);
 /* Opens pid, or starts command and opens it once it runs Python (*child is
  * then its pid; on failure the child is stopped). Returns 0, or -1 (ft_fail
  * set). With any_root, a process that runs no Python is accepted (for

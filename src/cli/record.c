@@ -416,6 +416,12 @@ int ft_cmd_record(int argc, char **argv)
         if (ft_procset_add(&set, &wasm[i]) < 0)
             ft_session_close(&wasm[i]);
     free(wasm);
+    struct ft_session *rest;
+    int nrest = ft_launch_take_wasm(&rest); /* the same for a launched command */
+    for (int i = 0; i < nrest; i++)
+        if (ft_procset_add(&set, &rest[i]) < 0)
+            ft_session_close(&rest[i]);
+    free(rest);
     if (opened == 1)
         fprintf(stderr, "frametap: pid %d runs no Python: sampling the Python processes it starts\n",
                 pid);

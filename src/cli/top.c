@@ -246,6 +246,11 @@ int ft_cmd_top(int argc, char **argv)
                     "the first (%s at 0x%llx); record samples them all\n", o.pid, nwasm, ses.label,
                     (unsigned long long)ses.wasm_rt.base);
     }
+    struct ft_session *rest;
+    int nrest = ft_launch_take_wasm(&rest); /* a launched wasm host: top shows the first */
+    for (int i = 0; i < nrest; i++)
+        ft_session_close(&rest[i]);
+    free(rest);
     struct ft_profile prof;
     struct ft_sampler s;
     ft_profile_init(&prof, 0);

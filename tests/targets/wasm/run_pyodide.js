@@ -16,7 +16,9 @@ async function run(dir, prog, index, say) {
   };
   const py = await loadPyodide({ indexURL: dir + '/', stdout: say, stderr: say });
   py.FS.mkdirTree('/home/pyodide');
-  py.FS.writeFile('/home/pyodide/' + path.basename(prog), fs.readFileSync(prog, 'utf8'));
+  // the program and the other programs beside it (it may import them)
+  for (const f of fs.readdirSync(path.dirname(prog)).filter((f) => f.endsWith('.py')))
+    py.FS.writeFile('/home/pyodide/' + f, fs.readFileSync(path.join(path.dirname(prog), f), 'utf8'));
   py.globals.set('WORKER', index);
   const mod = path.basename(prog, '.py');
   py.runPython("import sys; sys.path.insert(0, '/home/pyodide'); import " + mod + " as m; m.main()");
