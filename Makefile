@@ -104,9 +104,21 @@ build/asan/unit/%: tests/unit/%.c $(filter-out build/asan/obj/cli/%,$(ASANOBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIBSRC) $(GEN)
+# Fuzzers share one set of instrumented objects (compiled once, not per fuzzer).
+FUZZFLAGS = $(WARN) -Wno-unused-parameter -O1 -g
+FUZZOBJ   = $(LIBSRC:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/profile.pb-c.o
+
+build/fuzz/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(WARN) -Wno-unused-parameter -O1 -g -fsanitize=fuzzer,address,undefined $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+	$(CLANG) -std=c11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(DEPCFLAGS) -c -o $@ $<
+
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*/*.h) build/gen/profile.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(DEPCFLAGS) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZOBJ)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined $(DEPCFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
 # Installs missing packages when root; otherwise prints the apt line to run.
 deps:

@@ -112,14 +112,18 @@ def test_blocking_never_writes_an_impossible_stack(python, tmp_path):
 def test_cpu_mode_on_one_shape_at_a_time(python, tmp_path):
     """The default mode samples the thread on a CPU, which is the one whose
     stack moves: each shape alone, with the sanitizer build."""
-    for shape in ("ab", "exception", "exec"):
+    for shape in ("ab", "exception", "exec", "threads"):
         with shape_target(python, [shape]) as t:
             out = tmp_path / ("%s.txt" % shape)
             rc, _, err = run_frametap(FT, "record", "-r", 2000, "-d", 1, "-f", "collapsed",
                                       "-o", out, t.pid, timeout=120)
             assert rc == 0, err
+            # a held thread's stack stands still: reading it never fails,
+            # also for a thread new to the reader (threads start and end)
+            assert "although the thread was paused" not in err, err
+            # the threads shape spends most of its time waiting in join()
             check(oracle.read_collapsed(out), "record --mode cpu, %s" % shape,
-                  min_per_shape=100, shapes=[shape])
+                  min_per_shape=20 if shape == "threads" else 100, shapes=[shape])
 
 
 def test_dump_nonblocking_never_shows_an_impossible_stack(python, minor):

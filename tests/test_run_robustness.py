@@ -188,10 +188,17 @@ def test_debugger_takes_the_process_during_blocking_record(tmp_path):
     assert t.stdout.readline().startswith("READY")
     out = tmp_path / "p.txt"
     try:
-        rec = subprocess.Popen([FT_RELEASE, "record", "-b", "-d", "3", "-r", "200", "-o", str(out),
+        rec = subprocess.Popen([FT_RELEASE, "record", "-b", "-d", "6", "-r", "200", "-o", str(out),
                                 str(t.pid)], stderr=subprocess.PIPE, text=True)
         time.sleep(1)
-        subprocess.run(["timeout", "1", "strace", "-q", "-o", "/dev/null", "-p", str(t.pid)])
+        # strace's attach fails when it lands while frametap holds the
+        # process: try again until strace held it for its second
+        for _ in range(20):
+            r = subprocess.run(["timeout", "1", "strace", "-q", "-o", "/dev/null", "-p", str(t.pid)],
+                               capture_output=True, text=True)
+            if r.returncode == 124:
+                break
+        assert r.returncode == 124, "strace never attached: %s" % r.stderr
         _, err = rec.communicate(timeout=30)
     finally:
         t.kill()
@@ -222,10 +229,17 @@ def test_cli_spellings(tmp_path):
             assert rc == 0, err
     assert (tmp_path / "a.out").read_text().startswith("<?xml") or "<svg" in (tmp_path / "a.out").read_text()
     assert " " in (tmp_path / "b.out").read_text().splitlines()[0]
+    with Target(sys.executable, os.path.join(TARGETS, "idle.py")) as t:
+        for cmd in ("dump", "tasks"):
+            for args in (["--pid", t.pid], ["-p", t.pid]):
+                rc, out, err = run_frametap(FT, cmd, *args)
+                assert rc == 0 and out, (cmd, args, err)
+            rc, _, err = run_frametap(FT, cmd, "--pid", t.pid, t.pid)
+            assert rc == 2 and "exactly one process" in err, (cmd, err)
 
 
 def test_every_help_has_examples():
-    for cmd in ("dump", "record", "top", "trace"):
+    for cmd in ("dump", "record", "top", "trace", "tasks"):
         rc, out, _ = run_frametap(FT, cmd, "--help")
         assert rc == 0 and "usage:" in out and "example" in out, (cmd, out)
 

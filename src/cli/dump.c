@@ -17,6 +17,7 @@
 #include "../target/procfs.h"
 #include "../util/error.h"
 #include "commands.h"
+#include "options.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ static void dump_help(FILE *f)
 {
     fprintf(f,
         "usage: frametap dump [--json] [--locals] [--native] [--nonblocking]\n"
-        "                     [--runtime-discovery HOW] PID\n"
+        "                     [--runtime-discovery HOW] PID | --pid PID\n"
         "       frametap dump [--json] [--locals] [--native] --core CORE\n"
         "                     [--executable PATH] [--lib-search-root DIR]\n\n"
         "Prints every thread's Python stack in process PID, innermost frame first,\n"
@@ -58,6 +59,7 @@ static void dump_help(FILE *f)
         "                         changes under the read is retried, else reported\n"
         "  --runtime-discovery HOW  how to find _PyRuntime: auto (default), symbol,\n"
         "                         section or scan (for builds without either)\n"
+        "  -p, --pid PID          the process (the same as giving PID last)\n"
         "  -h, --help             this text\n\n"
         "examples:\n"
         "  frametap dump 1234\n"
@@ -112,7 +114,7 @@ struct dump_opts {
     enum ft_discovery discovery;
     int pid;
     int native;
-    const char *core, *executable, *search_root;
+    const char *core, *executable, *search_root, *pid_opt;
 };
 
 /* --core, --executable, --lib-search-root and --native against the rest. */
@@ -128,7 +130,7 @@ static int check_core_native(struct dump_opts *o, int argc, char **argv)
         return -1;
     }
     if (o->core) {
-        if (optind != argc) {
+        if (optind != argc || o->pid_opt) {
             fprintf(stderr, "frametap: dump takes a PID or --core CORE, not both (see "
                     "'frametap dump --help')\n");
             return -1;
@@ -139,11 +141,7 @@ static int check_core_native(struct dump_opts *o, int argc, char **argv)
         }
         return 0;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "frametap: dump takes exactly one PID (see 'frametap dump --help')\n");
-        return -1;
-    }
-    o->pid = ft_parse_pid(argv[optind]);
+    o->pid = ft_opts_one_pid("dump", o->pid_opt, argc, argv, optind);
     return o->pid ? 0 : -1;
 }
 
@@ -159,6 +157,7 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
         {"core", required_argument, 0, 'c'},
         {"executable", required_argument, 0, 'e'},
         {"lib-search-root", required_argument, 0, 'L'},
+        {"pid", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -167,10 +166,11 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': o->json = 1; break;
         case 'n': o->nonblocking = 1; break;
+        case 'p': o->pid_opt = optarg; break;
         case 'l': o->locals = 1; break;
         case 'w': if (parse_width(optarg, &o->locals_width) < 0) return -1; o->locals = 1; break;
         case 'd': if (parse_discovery(optarg, &o->discovery) < 0) return -1; break;
@@ -184,11 +184,7 @@ static int parse_args(int argc, char **argv, struct dump_opts *o)
     }
     if (o->core || o->executable || o->search_root || o->native)
         return check_core_native(o, argc, argv);
-    if (optind != argc - 1) {
-        fprintf(stderr, "frametap: dump takes exactly one PID (see 'frametap dump --help')\n");
-        return -1;
-    }
-    o->pid = ft_parse_pid(argv[optind]);
+    o->pid = ft_opts_one_pid("dump", o->pid_opt, argc, argv, optind);
     return o->pid ? 0 : -1;
 }
 

@@ -192,3 +192,16 @@ void ft_stop_on_signals(volatile sig_atomic_t *flag)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
+
+int ft_opts_one_pid(const char *cmd, const char *pid_opt, int argc, char **argv, int first)
+{
+    int operands = argc - first;
+    if (pid_opt && operands == 0)
+        return ft_parse_pid(pid_opt);
+    if (operands != 1 || pid_opt) {
+        fprintf(stderr, "frametap: %s takes exactly one process: a PID or --pid PID (see "
+                "'frametap %s --help')\n", cmd, cmd);
+        return 0;
+    }
+    return ft_parse_pid(argv[first]);
+}

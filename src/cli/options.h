@@ -50,6 +50,10 @@ int ft_opts_shared(const struct ft_optparser *p, int c, const char *arg, struct 
 int ft_opts_unknown(const struct ft_optparser *p, char **argv);
 /* After the options: the PID (or --pid) or "-- COMMAND ...". */
 int ft_opts_target(const struct ft_optparser *p, int argc, char **argv, struct ft_run_opts *o);
+/* The one process of a command that takes no COMMAND (dump, tasks): the
+ * value of its --pid (NULL when not given) or the one operand left; the
+ * pid, or 0 after a one-line error. */
+int ft_opts_one_pid(const char *cmd, const char *pid_opt, int argc, char **argv, int first);
 /* A number in [lo, hi] or a one-line error naming opt; 0 or -1. */
 int ft_opts_number(const char *cmd, const char *opt, const char *s, double lo, double hi,
                    double *out);

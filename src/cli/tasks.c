@@ -10,6 +10,7 @@
 #include "../target/pause.h"
 #include "../util/error.h"
 #include "commands.h"
+#include "options.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 static void tasks_help(FILE *f)
 {
     fprintf(f,
-        "usage: frametap tasks [--json] [--nonblocking] PID\n\n"
+        "usage: frametap tasks [--json] [--nonblocking] PID | --pid PID\n\n"
         "Prints the asyncio tasks of process PID as a tree of who awaits whom, the way\n"
         "'python3.14 -m asyncio pstree PID' draws it: each task with its name, its\n"
         "coroutine stack, and under it the tasks it awaits. Works on CPython 3.8 to\n"
@@ -29,6 +30,7 @@ static void tasks_help(FILE *f)
         "options:\n"
         "  --json                 one JSON object instead of the tree\n"
         "  --nonblocking          do not pause the process while reading\n"
+        "  -p, --pid PID          the process (the same as giving PID last)\n"
         "  -h, --help             this text\n\n"
         "examples:\n"
         "  frametap tasks 1234\n"
@@ -38,6 +40,7 @@ static void tasks_help(FILE *f)
 
 struct tasks_opts {
     int json, nonblocking, pid;
+    const char *pid_opt;
 };
 
 static int parse_args(int argc, char **argv, struct tasks_opts *o)
@@ -45,6 +48,7 @@ static int parse_args(int argc, char **argv, struct tasks_opts *o)
     static const struct option longopts[] = {
         {"json", no_argument, 0, 'j'},
         {"nonblocking", no_argument, 0, 'n'},
+        {"pid", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -52,10 +56,11 @@ static int parse_args(int argc, char **argv, struct tasks_opts *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hp:", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': o->json = 1; break;
         case 'n': o->nonblocking = 1; break;
+        case 'p': o->pid_opt = optarg; break;
         case 'h': tasks_help(stdout); return 1;
         default:
             fprintf(stderr, "frametap: unknown option '%s' for tasks (see 'frametap tasks --help')\n",
@@ -63,11 +68,7 @@ static int parse_args(int argc, char **argv, struct tasks_opts *o)
             return -1;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "frametap: tasks takes exactly one PID (see 'frametap tasks --help')\n");
-        return -1;
-    }
-    o->pid = ft_parse_pid(argv[optind]);
+    o->pid = ft_opts_one_pid("tasks", o->pid_opt, argc, argv, optind);
     return o->pid ? 0 : -1;
 }
 

@@ -698,7 +698,11 @@ static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, st
 {
     int relearn = !f->have_places;
     ft_error_clear();
-    for (int i = 0; i < ATTEMPTS; i++) {
+    /* a held thread's stack stands still, but a thread new to this reader
+     * takes a read per link it reveals (3.11-3.12: its C frame, then that
+     * frame's caller) before one passes */
+    int attempts = f->paused ? 2 * ATTEMPTS : ATTEMPTS;
+    for (int i = 0; i < attempts; i++) {
         if (relearn && learn(r, f, t) == WALK_FATAL)
             return WALK_FATAL;
         if (!f->have_places)
@@ -759,6 +763,18 @@ int ft_fastread_paused(struct ft_reader *r, struct ft_fastread *f, struct ft_thr
     f->paused = 1;
     enum walk_status st = read_once(r, f, t);
     f->paused = 0;
+    if (st != WALK_OK && st != WALK_FATAL) {
+        /* the places did not settle (code created and freed under a
+         * thread new to this reader): the plain walk reads what it needs
+         * where it is, which a held thread allows */
+        free(t->frames);
+        t->frames = NULL;
+        t->nframes = 0;
+        ft_error_clear();
+        st = ft_read_stack_paused(r, t);
+        if (st == WALK_OK && t->interp && ft_gc_state(r, t->interp, &t->gc_collecting, &t->gc_frame) < 0)
+            st = classify_failure();
+    }
     if (st == WALK_FATAL)
         return -1;
     if (st != WALK_OK) {

@@ -101,6 +101,8 @@ static void close_threads(struct ft_sampler *s)
     for (size_t i = 0; i < s->nthreads; i++) {
         if (s->threads[i].stat_fd >= 0)
             close(s->threads[i].stat_fd);
+        if (s->threads[i].sched_fd >= 0)
+            close(s->threads[i].sched_fd);
         if (s->threads[i].fast)
             s->read_misses += ft_fastread_misses(s->threads[i].fast);
         ft_fastread_free(s->threads[i].fast);
@@ -128,10 +130,10 @@ void ft_sampler_free(struct ft_sampler *s)
     s->native = NULL;
 }
 
-static int open_stat(pid_t pid, int64_t tid)
+static int open_task_file(pid_t pid, int64_t tid, const char *name)
 {
     char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%lld/stat", (int)pid, (long long)tid);
+    snprintf(path, sizeof path, "/proc/%d/task/%lld/%s", (int)pid, (long long)tid, name);
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
@@ -209,7 +211,7 @@ static void refresh_host(struct ft_sampler *s)
     ft_error_clear();
     close_host(s);
     for (ssize_t i = 0; i < n; i++) {
-        int fd = open_stat(s->session->proc.pid, tids[i]);
+        int fd = open_task_file(s->session->proc.pid, tids[i], "stat");
         if (fd >= 0)
             s->host_fds[s->nhost++] = fd;
     }
@@ -256,11 +258,13 @@ static int refresh(struct ft_sampler *s)
         memset(&fresh[i], 0, sizeof fresh[i]);
         fresh[i].ref = refs[i];
         fresh[i].stat_fd = -1;
+        fresh[i].sched_fd = -1;
         for (size_t j = 0; j < s->nthreads; j++)
             if (s->threads[j].ref.tstate == refs[i].tstate &&
                 s->threads[j].ref.native_id == refs[i].native_id) {
                 struct ft_sampled_thread *old = &s->threads[j];
                 fresh[i].stat_fd = old->stat_fd;
+                fresh[i].sched_fd = old->sched_fd;
                 fresh[i].fast = old->fast;
                 fresh[i].memo = old->memo;
                 fresh[i].memo_n = old->memo_n;
@@ -269,6 +273,7 @@ static int refresh(struct ft_sampler *s)
                 fresh[i].memo_decodes = old->memo_decodes;
                 fresh[i].memo_stack = old->memo_stack;
                 old->stat_fd = -1;
+                old->sched_fd = -1;
                 old->fast = NULL;
                 old->memo = NULL;
             }
@@ -279,7 +284,9 @@ static int refresh(struct ft_sampler *s)
         if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity ||
                                      holds_running(s)) &&
             refs[i].native_id > 0)
-            fresh[i].stat_fd = open_stat(ses->proc.pid, refs[i].native_id);
+            fresh[i].stat_fd = open_task_file(ses->proc.pid, refs[i].native_id, "stat");
+        if (fresh[i].sched_fd < 0 && s->pause == FT_PAUSE_RUNNING && refs[i].native_id > 0)
+            fresh[i].sched_fd = open_task_file(ses->proc.pid, refs[i].native_id, "schedstat");
         fresh[i].profile_thread = ft_profile_thread(s->profile, profile_key(s, &refs[i], i),
                                                     thread_label(s, &refs[i]));
     }
@@ -299,6 +306,19 @@ static int is_running(int fd)
     buf[n] = '\0';
     char *close = strrchr(buf, ')');
     return close && close[1] == ' ' && close[2] == 'R';
+}
+
+/* How many times the thread was put on a CPU (schedstat's third field),
+ * or -1 when the kernel does not say. */
+static long long runs_of(int fd)
+{
+    char buf[128];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    unsigned long long ran, waited, runs;
+    return sscanf(buf, "%llu %llu %llu", &ran, &waited, &runs) == 3 ? (long long)runs : -1;
 }
 
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
@@ -483,6 +503,34 @@ static int pause_failed(struct ft_sampler *s, struct ft_thread *th)
     return 1;
 }
 
+/* A read without holding the thread; *hold asks for a held read instead.
+ * Where running threads must be held (FT_PAUSE_RUNNING), one that was not
+ * running may start to during the read (it takes the GIL): its count of
+ * runs, read before its state and after the read, tells, and such a read
+ * is done again held. */
+static int read_unheld(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
+                       int *hold)
+{
+    long long runs = s->pause == FT_PAUSE_RUNNING ? runs_of(t->sched_fd) : -1;
+    if (runs >= 0 && is_running(t->stat_fd)) {
+        *hold = 1;
+        return 0;
+    }
+    int tries = s->pause == FT_PAUSE_FALLBACK ? FALLBACK_TRIES : 0;
+    if (ft_fastread_stack(&s->session->reader, t->fast, th, tries) < 0)
+        return -1;
+    if (runs >= 0) {
+        *hold = runs_of(t->sched_fd) != runs;
+        return 0;
+    }
+    if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK)
+        return 0;
+    if (s->mode != FT_MODE_CPU && !s->track_activity)
+        t->running = is_running(t->stat_fd);
+    *hold = t->running;
+    return 0;
+}
+
 /* One thread's stack: read paused when the whole process is, or when this
  * thread runs and its version needs it; else the consistent running read.
  * 1: read (or an error sample); 0: the thread went away; -1: fatal. */
@@ -491,19 +539,10 @@ static int read_one(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft
     struct ft_reader *r = &s->session->reader;
     if (s->pause == FT_PAUSE_ALL)
         return ft_fastread_paused(r, t->fast, th) < 0 ? -1 : 1;
-    int held_first = s->pause == FT_PAUSE_RUNNING && t->running;
-    if (!held_first) {
-        int tries = s->pause == FT_PAUSE_FALLBACK ? FALLBACK_TRIES : 0;
-        if (ft_fastread_stack(r, t->fast, th, tries) < 0)
-            return -1;
-        if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK)
-            return 1;
-        if (s->mode != FT_MODE_CPU && !s->track_activity)
-            t->running = is_running(t->stat_fd);
-        if (!t->running)
-            return 1;
-    }
-    if (t->ref.native_id <= 0)
+    int hold = s->pause == FT_PAUSE_RUNNING && t->running;
+    if (!hold && read_unheld(s, t, th, &hold) < 0)
+        return -1;
+    if (!hold || t->ref.native_id <= 0)
         return 1;
     pid_t tid = (pid_t)t->ref.native_id;
     int held = ft_thread_pause(&s->session->proc, tid);
