@@ -9,11 +9,13 @@
 #include "procfs.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FT_MAX_THREADS 65536
@@ -64,6 +66,52 @@ void ft_thread_resume(struct ft_proc *p, pid_t tid)
         }
 }
 
+#define STOP_WAIT_NS 500000000ull /* a thread interrupted stops in microseconds */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for an interrupted thread's stop, never without bound: a thread
+ * that exits instead (its process killed, a worker ending) may never
+ * report one, and a blocking wait on it can wait for siblings that only
+ * frametap, their tracer, would reap. 0: stopped or gone; -1: the process
+ * is exiting (FT_E_EXITED) or the thread did not stop in time. */
+static int wait_stopped(struct ft_proc *p, pid_t tid)
+{
+    uint64_t deadline = 0;
+    for (unsigned spins = 0;; spins++) {
+        int status;
+        pid_t got = waitpid(tid, &status, __WALL | WNOHANG);
+        if (got == tid)
+            return 0;
+        if (got < 0 && errno != EINTR)
+            return errno == ECHILD ? 0 : -1;
+        if (spins < 64) { /* the usual case: stopped within a few yields */
+            sched_yield();
+            continue;
+        }
+        uint64_t now = mono_ns();
+        if (!deadline)
+            deadline = now + STOP_WAIT_NS;
+        if (ft_proc_is_exiting(p->pid)) {
+            ft_fail(FT_E_EXITED, "process %d exited while it was being paused", (int)p->pid);
+            return -1;
+        }
+        if (now > deadline) {
+            ft_fail(FT_E_CORRUPT, "thread %d of process %d did not stop within %llu ms of "
+                    "PTRACE_INTERRUPT", (int)tid, (int)p->pid,
+                    (unsigned long long)(STOP_WAIT_NS / 1000000ull));
+            return -1;
+        }
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int stop_one(struct ft_proc *p, pid_t tid)
 {
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
@@ -84,12 +132,7 @@ static int stop_one(struct ft_proc *p, pid_t tid)
     p->paused[p->npaused++] = tid;
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
         return errno == ESRCH ? 0 : -1;
-    int status;
-    while (waitpid(tid, &status, __WALL) < 0) {
-        if (errno != EINTR)
-            return errno == ECHILD ? 0 : -1;
-    }
-    return 0;
+    return wait_stopped(p, tid);
 }
 
 int ft_proc_pause(struct ft_proc *p)
