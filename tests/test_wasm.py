@@ -149,6 +149,7 @@ def legal_split_stack(frames):
 
 
 FRAME = re.compile(r"^(.*) \((.*):(\d+)\)$")
+FRAME_NO_LINE = re.compile(r"^(.*) \((.*)\)$")
 
 
 def parse_collapsed(path):
@@ -165,7 +166,11 @@ def parse_collapsed(path):
                 if not m and fr.startswith("<") and fr.endswith(">"):  # a marker: <GC>, <truncated..>
                     st.append({"qualname": fr, "file": "", "line": 0})
                     continue
-                assert m, "frame without file:line: %r" % fr
+                if not m:  # a frame with no line known: "name (file)"
+                    m2 = FRAME_NO_LINE.match(fr)
+                    assert m2, "frame without (file): %r" % fr
+                    st.append({"qualname": m2.group(1), "file": m2.group(2), "line": -1})
+                    continue
                 st.append({"qualname": m.group(1), "file": m.group(2), "line": int(m.group(3))})
             stacks.append((root, st, int(count)))
     return stacks
