@@ -25,14 +25,16 @@ BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev p
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-writers bench-native bench-wasm clean \
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-probe bench-writers bench-native bench-wasm clean \
         layouts python man install
 
 # The in-process package (python/frametap) is built per interpreter, each
 # extension named by that interpreter's EXT_SUFFIX inside build/python/frametap.
 # `make python` builds it for every interpreter the tests know, or for one:
 # `make python PYTHON=/usr/bin/python3.11`. PYEXT_SRC changes rebuild it.
-PYEXT_SRC = $(wildcard python/frametap/*.py python/frametap/_tracer/*.[ch]) src/trace/trace_format.h
+PYEXT_SRC = $(wildcard python/frametap/*.py python/frametap/*/*.py python/frametap/_tracer/*.[ch] \
+            python/frametap/_probe/*.[ch] \
+            python/frametap/common/*.h src/probe/*.[ch]) src/trace/trace_format.h
 
 python:
 	tools/build-python.sh $(PYTHON)
@@ -146,7 +148,7 @@ fuzz: $(FUZZERS)
 	    tail -1 build/fuzz/$$name.log; \
 	done
 
-pytest: build/frametap build/asan/frametap build/python/.all build/asan-python/.all
+pytest: build/frametap build/asan/frametap build/python/.all build/asan-python/.all $(UNITS)
 	$(PYTEST) -q tests
 
 check: test-deps
@@ -160,6 +162,11 @@ bench: build/frametap build/bench/stack_read
 bench-trace: build/frametap build/python/.all build/bench/clock_cost
 	build/bench/clock_cost
 	/usr/bin/python3 bench/trace_cost.py
+
+# What a probe costs the program on every interpreter, beside bdb and
+# cProfile (bench/RESULTS.md); ROUNDS=N to change the repetitions.
+bench-probe: build/frametap build/python/.all
+	/usr/bin/python3 bench/probe_cost.py
 
 # Time and peak memory of each profile writer on a synthetic profile of
 # 20k distinct stacks and 60k samples (bench/RESULTS.md).

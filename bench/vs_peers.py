@@ -146,7 +146,7 @@ def max_rate(duration):
     with tempfile.TemporaryDirectory() as tmp:
         target = start([PY, DEEP, "10", "spin"])
         try:
-            for rate in (10000, 50000, 100000, 200000, 400000):
+            for rate in (10000, 50000, 100000, 200000, 400000, 1000000):
                 cpu, samples, errors = profile_once("frametap", target.pid, rate, duration, tmp)
                 rows.append((rate, samples / duration, errors, cpu / duration))
         finally:

@@ -244,6 +244,10 @@ def test_slow_writer_drops_and_says_so(python, tmp_path):
     assert rc == 0, err
     assert "events were dropped because the writer fell behind" in err, err
     assert "raise --buffer-mb" in err
+    # where events were lost the text says so and starts its indentation again
+    body = open(str(tmp_path / "s.txt"), encoding="utf-8").read()
+    gaps = re.findall(r"^\s*\d+\.\d+ \S+: ~~ (\d+) events of this thread dropped here", body, re.M)
+    assert gaps and sum(map(int, gaps)) <= dropped, body[:2000]
 
 
 def test_counts_view(python, tmp_path):
@@ -288,6 +292,27 @@ def test_extension_under_sanitizers(python, tmp_path, minor):
     assert "*  audit " in body and ".  line " in body and "=> [C] " in body
 
 
+def test_interpreter_without_the_extension(python, tmp_path):
+    """A frametap whose package has no extension built for the interpreter
+    says so, in one line, with no internal error (the package's own
+    ImportError, a namespace package's AttributeError)."""
+    import shutil
+    os.makedirs(str(tmp_path / "bin"))
+    shutil.copy(FT, str(tmp_path / "bin" / "frametap"))
+    pkg = tmp_path / "python" / "frametap"
+    os.makedirs(str(pkg))
+    src = os.path.join(ROOT, "build", "python", "frametap")
+    for name in os.listdir(src):
+        if name.endswith(".py"):
+            shutil.copy(os.path.join(src, name), str(pkg / name))
+    for cmd in ("trace", "probe"):
+        rc, _, err = run_frametap(str(tmp_path / "bin" / "frametap"), cmd, "--", python, BEHAVIOUR,
+                                  "exit", "0")
+        assert rc == 6 and "cannot load frametap's in-process extension (not built for " \
+            "Python 3." in err and "make python PYTHON=%s" % python in err, err
+        assert err.count("\n") == 1 and "Error" not in err, err
+
+
 def test_errors_are_one_line(tmp_path):
     import interpreters
     rc, _, err = run_frametap(FT, "trace", "-e", "calls", "--", "python3", "x.py")
@@ -301,5 +326,5 @@ def test_errors_are_one_line(tmp_path):
     old = interpreters.too_old()
     assert old, "no interpreter older than 3.8 here to check the refusal with"
     rc, _, err = run_frametap(FT, "trace", "--", old[0], BEHAVIOUR, "exit", "0")
-    assert rc == 6 and "cannot load frametap's in-process tracer" in err, err
+    assert rc == 6 and "cannot load frametap's in-process extension" in err, err
     assert err.count("\n") == 1, err

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Builds the in-process package python/frametap (C extension + Python
-# files) into build/python/frametap for each interpreter given, or for every
+# Builds the in-process package python/frametap (C extensions _tracer and
+# _probe + Python files) into build/python/frametap for each interpreter given, or for every
 # interpreter tests/interpreters.py knows when none is. Each build is named
 # by its interpreter's EXT_SUFFIX, so one directory serves them all.
 # OUT=dir and EXTRA_CFLAGS=... make other variants (the sanitizer build).
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 out=${OUT:-build/python}/frametap
 mkdir -p "$out"
 cp python/frametap/*.py "$out/"
+mkdir -p "$out/_exec_site"
+cp python/frametap/_exec_site/*.py "$out/_exec_site/"
 CFLAGS=${CFLAGS:--O2 -g}
 EXTRA=${EXTRA_CFLAGS:-}
 
@@ -30,16 +32,21 @@ for py in "${pythons[@]}"; do
     fi
     read -r inc suffix ver < <("$py" -c 'import sysconfig, sys
 print(sysconfig.get_paths()["include"], sysconfig.get_config_var("EXT_SUFFIX"), "%d.%d" % sys.version_info[:2])')
-    so="$out/_tracer$suffix"
     if [ -n "${built[$suffix]:-}" ]; then
         echo "== $py ($ver) uses the $suffix build from ${built[$suffix]}"
         continue
     fi
     built[$suffix]=$py
-    echo "== $py ($ver) -> $so"
-    ${CC:-cc} -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $CFLAGS $EXTRA -fPIC -shared \
-        -fvisibility=hidden -isystem "$inc" -isystem "$(dirname "$inc")" \
-        python/frametap/_tracer/*.c -o "$so.tmp" -lpthread
-    mv "$so.tmp" "$so"
+    echo "== $py ($ver) -> $out/{_tracer,_probe}$suffix"
+    # _probe shares the expression parser and message format with the
+    # frametap command (src/probe), which is plain C without Python.
+    for ext in _tracer _probe; do
+        srcs=(python/frametap/$ext/*.c)
+        [ $ext = _probe ] && srcs+=(src/probe/*.c)
+        ${CC:-cc} -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $CFLAGS $EXTRA -fPIC -shared \
+            -fvisibility=hidden -isystem "$inc" -isystem "$(dirname "$inc")" \
+            "${srcs[@]}" -o "$out/$ext$suffix.tmp" -lpthread
+        mv "$out/$ext$suffix.tmp" "$out/$ext$suffix"
+    done
 done
 exit $status

@@ -8,7 +8,7 @@ regenerates it and compares with the checked-in frametap.1.
 import subprocess
 import sys
 
-COMMANDS = ["dump", "tasks", "record", "top", "trace"]
+COMMANDS = ["dump", "tasks", "record", "top", "trace", "probe"]
 
 EXIT_STATUS = [
     ("0", "success"),
@@ -16,7 +16,8 @@ EXIT_STATUS = [
     ("3", "no such process"),
     ("4", "permission denied (ptrace, CAP_SYS_PTRACE, kernel.yama.ptrace_scope)"),
     ("5", "not a Python process"),
-    ("6", "a Python version frametap has no layout for, or a pre-release"),
+    ("6", "a Python version frametap has no layout for, or a pre-release; probe, trace PID: "
+          "a program that cannot take frametap's agent (before 3.14, none started)"),
     ("7", "the process exited while frametap was reading it"),
     ("8", "inconsistent data in the process"),
 ]
@@ -64,7 +65,7 @@ def main():
     for code, what in EXIT_STATUS:
         page += [".B %s" % code, what, ".TP"]
     page.pop()
-    page += [".PP", "record and trace started with a command exit with that command's status "
+    page += [".PP", "record, trace and probe started with a command exit with that command's status "
              "(128 + signal number if a signal ended it).",
              ".SH SEE ALSO", "py-spy(1), gdb(1), ptrace(2), process_vm_readv(2)"]
     sys.stdout.write("\n".join(page) + "\n")

@@ -13,10 +13,9 @@ app.py` does it all without touching the program.
 """
 import atexit
 import os
-import shutil
-import subprocess
+import threading  # noqa: F401  threads are named from threading._active: MainThread too
 
-from . import _tracer
+from . import _exec, _tracer, _within
 
 EVENTS = {
     "call": _tracer.EV_CALL, "c": _tracer.EV_C, "line": _tracer.EV_LINE,
@@ -48,6 +47,7 @@ def events_mask(spec):
 
 
 def _frametap_binary():
+    import shutil                       # here, not at start: tracing starts sooner
     here = os.path.dirname(os.path.abspath(__file__))
     for cand in (os.environ.get("FRAMETAP_BIN"),
                  os.path.join(here, "..", "..", "frametap"), shutil.which("frametap")):
@@ -66,6 +66,7 @@ def convert(raw, outputs, format=None):
         cmd += ["--format", format]
     for out in outputs:
         cmd += ["-o", out]
+    import subprocess
     subprocess.run(cmd, check=True)
 
 
@@ -105,7 +106,8 @@ class trace:
     """
 
     def __init__(self, path="frametap.ftt", events=DEFAULT_EVENTS, within=None, include=(),
-                 exclude=(), max_depth=0, buffer_mb=64, output=None, format=None):
+                 exclude=(), max_depth=0, buffer_mb=64, output=None, format=None,
+                 _parent_pid=0):
         self.path = os.path.abspath(path)
         self.events = events_mask(events)
         self.within = within
@@ -117,17 +119,31 @@ class trace:
         self.output = output
         self.format = format
         self.stats = None
+        self._parent_pid = _parent_pid      # an exec'd program: its own pid
+        self._within = None
 
     def start(self):
         _tracer.start(self.path, events=self.events, max_depth=self.max_depth,
                       within=self.within, include=self.include, exclude=self.exclude,
-                      buffer_mb=self.buffer_mb)
+                      buffer_mb=self.buffer_mb, parent_pid=self._parent_pid,
+                      lazy_within=bool(self.within))
+        if self.within:
+            self._within = _within.Within(self.within).start()
         os._exit = _exit_flushing
+        _exec.watch(self)
         return self
+
+    def fresh_code(self, code):
+        """Code about to run for the first time (the runner's main module):
+        a --within function in it is watched too."""
+        return self._within.fresh_code(code) if self._within is not None else code
 
     def stop(self):
         os._exit = _real_exit
         self.stats = _tracer.stop()
+        if self._within is not None:
+            self._within.stop()
+            self._within = None
         if self.output and self.stats is not None:
             convert(self.path, self.output, self.format)
         return self.stats

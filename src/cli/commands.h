@@ -12,6 +12,7 @@ int ft_cmd_record(int argc, char **argv);
 int ft_cmd_top(int argc, char **argv);
 int ft_cmd_trace(int argc, char **argv);
 int ft_cmd_tasks(int argc, char **argv);
+int ft_cmd_probe(int argc, char **argv);
 
 /* Shared: prints "frametap: <message>" for the current error and returns
  * its exit status. */

@@ -26,7 +26,9 @@ static void usage(FILE *f)
             "  top PID        live table of where time goes\n"
             "  tasks PID      asyncio tasks: names, coroutine stacks, who awaits whom\n"
             "  trace -- PYTHON app.py  run a program with the in-process tracer: calls,\n"
-            "                 lines, opcodes with their value stack, exceptions, gc, imports\n\n"
+            "                 lines, opcodes with their value stack, exceptions, gc, imports\n"
+            "  probe --at FILE:LINE --log 'x={x}' (PID | -- PYTHON app.py)  non-breaking\n"
+            "                 breakpoints: logpoints, snapshots, counters\n\n"
             "Run 'frametap COMMAND --help' for a command's options, 'frametap -V' for the\n"
             "version; the manual page is frametap.1 (man ./frametap.1).\n",
             FRAMETAP_VERSION, oldest, newest);
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
         return ft_cmd_top(argc - 1, argv + 1);
     if (!strcmp(cmd, "tasks"))
         return ft_cmd_tasks(argc - 1, argv + 1);
+    if (!strcmp(cmd, "probe"))
+        return ft_cmd_probe(argc - 1, argv + 1);
     fprintf(stderr, "frametap: unknown command '%s': run 'frametap --help' for the list\n", cmd);
     return FT_E_USAGE;
 }

@@ -11,6 +11,8 @@
 #include "../util/error.h"
 #include "commands.h"
 #include "options.h"
+#include "pyrun.h"
+#include "trace_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@ struct trace_opts {
     const char *include[MAX_GLOBS], *exclude[MAX_GLOBS];
     int ninclude, nexclude;
     long max_depth, buffer_mb;
+    double duration;
     int quiet;
 };
 
@@ -51,11 +54,15 @@ static void usage(FILE *f)
     const struct ft_trace_format *fmts = ft_trace_formats(&n);
     fprintf(f,
         "usage: frametap trace [OPTIONS] -- PYTHON [PYTHON-OPTIONS] (SCRIPT | -m MODULE | -c CODE) [ARGS]\n"
+        "       frametap trace [OPTIONS] PID\n"
         "       frametap trace --from RAW [-o FILE]...\n\n"
         "Runs the program with frametap's tracer inside (no change to its code, its\n"
-        "output or its exit status) and writes what happened, in order.\n\n"
+        "output or its exit status) and writes what happened, in order. A running\n"
+        "program (PID) is traced until Ctrl-C or --duration: on CPython 3.14+ any,\n"
+        "before only one started by 'frametap probe --' or that called\n"
+        "frametap.agent.start() (see README, Probes).\n\n"
         "  -o, --output FILE    write here; repeat for several formats (default\n"
-        "                       frametap-trace-PID.txt)\n"
+        "                       frametap-trace-PID.txt, PID: the program's)\n"
         "  -f, --format NAME    format of every output instead of the file extension:\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "                         %-7s (%s) %s\n", fmts[i].name, fmts[i].suffix, fmts[i].what);
@@ -73,6 +80,7 @@ static void usage(FILE *f)
         "                       program is never made to wait\n"
         "      --raw FILE       keep the raw trace here (children write FILE.PID)\n"
         "      --from RAW       convert a raw trace instead of running a program\n"
+        "  -d, --duration S     PID: stop after S seconds (default: Ctrl-C or its end)\n"
         "  -q, --quiet          no summary on stderr\n\n"
         "examples:\n"
         "  frametap trace -o calls.txt -- python app.py --port 8080\n"
@@ -120,13 +128,14 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
         { "include", required_argument, 0, 'i' }, { "exclude", required_argument, 0, 'x' },
         { "max-depth", required_argument, 0, 'D' }, { "buffer-mb", required_argument, 0, 'b' },
         { "raw", required_argument, 0, 'R' }, { "from", required_argument, 0, 'F' },
-        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+        { "duration", required_argument, 0, 'd' }, { 0, 0, 0, 0 },
     };
     *o = (struct trace_opts){ .events = FT_EV_DEFAULT, .buffer_mb = 64 };
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+o:f:e:w:i:x:D:b:d:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if (o->noutputs == MAX_OUTPUTS) {
@@ -161,6 +170,10 @@ static int parse_options(int argc, char **argv, struct trace_opts *o)
         case 'R': o->raw = optarg; break;
         case 'F': o->from = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'd':
+            if (ft_opts_number("trace", "--duration", optarg, 0.001, 1e7, &o->duration) < 0)
+                return -1;
+            break;
         case 'h': usage(stdout); exit(0);
         default:
             fprintf(stderr, "frametap trace: unknown or incomplete option '%s' (see 'frametap "
@@ -232,6 +245,13 @@ static void summary(const struct ft_trace *t, const struct trace_opts *o)
                 incomplete == 1 ? "" : "es");
 }
 
+static int unlink_one(void *arg, const char *path)
+{
+    (void)arg;
+    unlink(path);
+    return 0;
+}
+
 /* remove: the raw files were ours (a temporary), delete them after. */
 static int convert(const struct trace_opts *o, const char *raw, int remove)
 {
@@ -246,84 +266,15 @@ static int convert(const struct trace_opts *o, const char *raw, int remove)
         rc = write_one(&t, o->outputs[i], o->format, raw);
     if (rc == 0 && !o->quiet)
         summary(&t, o);
-    for (size_t i = 0; remove && i < t.nprocs; i++) {
-        char child[PATH_MAX + 16];
-        snprintf(child, sizeof child, "%s.%u", raw, t.procs[i].pid);
-        if (t.procs[i].parent_pid)
-            unlink(child);
-    }
-    if (remove)
+    if (remove) {
+        ft_trace_each_child(raw, unlink_one, NULL);
         unlink(raw);
+    }
     ft_trace_free(&t);
     return rc;
 }
 
 /* ---- running the program ---- */
-
-/* cmd[0..opts_end) is python and its options; cmd[rest..] the program's args. */
-struct pycmd { int opts_end, rest; const char *mode, *target; };
-
-/* Finds where python's own options end: SCRIPT, -m MODULE or -c CODE. */
-static int split_python_args(char **cmd, int n, struct pycmd *p)
-{
-    for (int i = 1; i < n; i++) {
-        const char *a = cmd[i];
-        if (strcmp(a, "--") == 0 || a[0] != '-') {
-            int s = strcmp(a, "--") == 0 ? i + 1 : i;
-            if (s >= n || strcmp(cmd[s], "-") == 0)
-                break;
-            *p = (struct pycmd){ i, s + 1, "script", cmd[s] };
-            return 0;
-        }
-        if ((a[1] == 'm' || a[1] == 'c') && a[2]) {
-            *p = (struct pycmd){ i, i + 1, a[1] == 'm' ? "module" : "code", a + 2 };
-            return 0;
-        }
-        if (strcmp(a, "-m") == 0 || strcmp(a, "-c") == 0) {
-            if (i + 1 >= n)
-                break;
-            *p = (struct pycmd){ i, i + 2, a[1] == 'm' ? "module" : "code", cmd[i + 1] };
-            return 0;
-        }
-        if (strcmp(a, "-W") == 0 || strcmp(a, "-X") == 0 || strcmp(a, "--check-hash-based-pycs") == 0)
-            i++;
-    }
-    fprintf(stderr, "frametap trace: give the program as 'PYTHON script.py ...', 'PYTHON -m module "
-            "...' or 'PYTHON -c code ...' after --\n");
-    return -1;
-}
-
-/* build/python beside this frametap (or FRAMETAP_PYTHONPATH). */
-static int package_dir(char *out, size_t cap)
-{
-    const char *env = getenv("FRAMETAP_PYTHONPATH");
-    if (env && *env) {
-        snprintf(out, cap, "%s", env);
-        return 0;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = 0;
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = 0;
-    static const char *const rel[] = { "python", "../python", "../lib/frametap/python" };
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        char cand[PATH_MAX + 64];
-        snprintf(cand, sizeof cand, "%s/%s/frametap/__init__.py", self, rel[i]);
-        if (access(cand, R_OK) == 0) {
-            char dir[PATH_MAX + 64], real[PATH_MAX];
-            snprintf(dir, sizeof dir, "%s/%s", self, rel[i]);
-            if (!realpath(dir, real))
-                return -1;
-            int w = snprintf(out, cap, "%s", real);
-            return w > 0 && (size_t)w < cap ? 0 : -1;
-        }
-    }
-    return -1;
-}
 
 static void set_env_globs(const char *name, const char *const *globs, int n)
 {
@@ -335,10 +286,9 @@ static void set_env_globs(const char *name, const char *const *globs, int n)
     setenv(name, buf, 1);
 }
 
-static void set_env(const struct trace_opts *o, const char *raw, const char *pkg)
+static void set_env(const struct trace_opts *o, const char *raw)
 {
     char num[32];
-    setenv("FRAMETAP_TRACE_PKG", pkg, 1);
     setenv("FRAMETAP_TRACE_RAW", raw, 1);
     snprintf(num, sizeof num, "%u", o->events);
     setenv("FRAMETAP_TRACE_EVENTS", num, 1);
@@ -351,102 +301,68 @@ static void set_env(const struct trace_opts *o, const char *raw, const char *pkg
     set_env_globs("FRAMETAP_TRACE_EXCLUDE", o->exclude, o->nexclude);
 }
 
-static const char BOOT[] =
-    "import os, sys; sys.path.insert(0, os.environ.pop('FRAMETAP_TRACE_PKG')); "
-    "import frametap._run; frametap._run.main()";
-
-static int run_quiet(char **argv, char *err, size_t cap)
+/* A raw file for the program to write: ours, unless --raw gave one. */
+static int make_raw(const struct trace_opts *o, char *raw, size_t cap)
 {
-    int pipefd[2];
-    if (pipe(pipefd) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], 2);
-        int devnull = open("/dev/null", 1);
-        if (devnull >= 0)
-            dup2(devnull, 1);
-        close(pipefd[0]);
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(pipefd[0], err + used, cap - 1 - used)) > 0 && used + 1 < cap)
-        used += (size_t)n;
-    err[used] = 0;
-    close(pipefd[0]);
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-/* The interpreter can load frametap's extension: says why not, otherwise. */
-static int check_python(const char *python, const char *pkg)
-{
-    char code[PATH_MAX + 200], err[2048];
-    snprintf(code, sizeof code, "import sys; sys.path.insert(0, sys.argv[1]); "
-             "import frametap._tracer");
-    char *argv[] = { (char *)python, "-c", code, (char *)pkg, NULL };
-    if (run_quiet(argv, err, sizeof err) == 0)
+    if (o->raw) {
+        snprintf(raw, cap, "%s", o->raw);
         return 0;
-    char *last = strrchr(err, '\n');
-    while (last && last > err && !last[1]) {
-        *last = 0;
-        last = strrchr(err, '\n');
     }
-    ft_fail(FT_E_VERSION, "%s cannot load frametap's in-process tracer (%s): build it for this "
-            "interpreter with 'make python PYTHON=%s' (CPython 3.8 to 3.15)",
-            python, last ? last + 1 : err, python);
-    return -1;
-}
-
-static int run_program(char **cmd, int n, const struct pycmd *p, int *status)
-{
-    char **argv = calloc((size_t)n + 4, sizeof *argv);
-    if (!argv)
+    const char *tmp = getenv("TMPDIR");
+    snprintf(raw, cap, "%s/frametap-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(raw);
+    if (fd < 0) {
+        ft_fail(FT_E_SYSTEM, "cannot create a temporary file in %s: %s (set TMPDIR)",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
         return -1;
-    int k = 0;
-    for (int i = 0; i < p->opts_end; i++)
-        argv[k++] = cmd[i];
-    argv[k++] = "-c";
-    argv[k++] = (char *)BOOT;
-    argv[k++] = (char *)p->mode;
-    argv[k++] = (char *)p->target;
-    for (int i = p->rest; i < n; i++)
-        argv[k++] = cmd[i];
-    argv[k] = NULL;
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-    sigaction(SIGINT, &ign, &old_int);     /* Ctrl-C is the program's to handle */
-    sigaction(SIGQUIT, &ign, &old_quit);
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGQUIT, &old_quit, NULL);
-        execvp(argv[0], argv);
-        fprintf(stderr, "frametap: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
     }
-    free(argv);
-    int rc = -1;
-    if (pid > 0) {
-        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-            ;
-        rc = 0;
-    } else {
-        ft_fail(FT_E_SYSTEM, "cannot start %s: %s", cmd[0], strerror(errno));
-    }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    return rc;
+    close(fd);
+    return 0;
 }
 
-static int exit_status_of(int status)
+static void default_output(struct trace_opts *o, pid_t pid)
 {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    static char name[64];
+    if (o->noutputs == 0) {
+        snprintf(name, sizeof name, "frametap-trace-%d.txt", (int)pid);
+        o->outputs[o->noutputs++] = name;
+    }
+}
+
+static int is_pid(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* frametap trace PID */
+static int trace_running(struct trace_opts *o, pid_t pid)
+{
+    char raw[PATH_MAX];
+    struct stat st;
+    if (make_raw(o, raw, sizeof raw) < 0)
+        return ft_report_error();
+    /* the program writes it: give it to the program's user */
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/%d", (int)pid);
+    if (stat(proc, &st) == 0 && st.st_uid != getuid() && chown(raw, st.st_uid, (gid_t)-1) < 0) {
+        ft_fail(FT_E_SYSTEM, "cannot give %s to uid %u: %s", raw, (unsigned)st.st_uid,
+                strerror(errno));
+        return ft_report_error();
+    }
+    struct ft_trace_request r = { o->events, o->within, o->include, o->exclude, o->ninclude,
+                                  o->nexclude, o->max_depth, o->buffer_mb, o->duration, o->quiet };
+    default_output(o, pid);
+    if (ft_trace_attach(pid, &r, raw) < 0) {
+        if (!o->raw)
+            unlink(raw);
+        return ft_report_error_for(pid);
+    }
+    return convert(o, raw, !o->raw) < 0 ? ft_report_error() : 0;
 }
 
 int ft_cmd_trace(int argc, char **argv)
@@ -455,51 +371,48 @@ int ft_cmd_trace(int argc, char **argv)
     int first = parse_options(argc, argv, &o);
     if (first < 0)
         return FT_E_USAGE;
-    static char default_out[64];
-    if (o.noutputs == 0) {
-        snprintf(default_out, sizeof default_out, "frametap-trace-%d.txt", (int)getpid());
-        o.outputs[o.noutputs++] = default_out;
-    }
     if (o.from) {
         if (first < argc) {
             fprintf(stderr, "frametap trace: --from converts a trace; give no command with it\n");
             return FT_E_USAGE;
         }
+        struct stat st;
+        if (stat(o.from, &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "frametap trace: --from takes a raw trace file (written with --raw or "
+                    "frametap.trace()), not the directory %s\n", o.from);
+            return FT_E_USAGE;
+        }
+        default_output(&o, getpid());
         return convert(&o, o.from, 0) < 0 ? ft_report_error() : 0;
     }
     if (first >= argc) {
         usage(stderr);
         return FT_E_USAGE;
     }
+    if (is_pid(argv[first]) && strcmp(argv[first - 1], "--") != 0) {
+        if (first == argc - 1)
+            return trace_running(&o, (pid_t)atoi(argv[first]));
+        fprintf(stderr, "frametap trace: options go before the PID: frametap trace [OPTIONS] "
+                "%s\n", argv[first]);
+        return FT_E_USAGE;
+    }
     char **cmd = argv + first;
     int n = argc - first;
     struct pycmd p;
     char pkg[PATH_MAX], raw[PATH_MAX];
-    if (split_python_args(cmd, n, &p) < 0)
+    if (ft_split_python_args("trace", cmd, n, &p) < 0)
         return FT_E_USAGE;
-    if (package_dir(pkg, sizeof pkg) < 0) {
-        ft_fail(FT_E_SYSTEM, "frametap's Python package was not found beside this frametap: "
-                "run 'make python', or set FRAMETAP_PYTHONPATH to the directory holding frametap/");
+    if (ft_package_dir(pkg, sizeof pkg) < 0 || ft_check_python(cmd[0], pkg, "_tracer") < 0)
         return ft_report_error();
-    }
-    if (check_python(cmd[0], pkg) < 0)
+    if (make_raw(&o, raw, sizeof raw) < 0)
         return ft_report_error();
-    if (o.raw) {
-        snprintf(raw, sizeof raw, "%s", o.raw);
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(raw, sizeof raw, "%s/frametap-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        int fd = mkstemp(raw);
-        if (fd < 0) {
-            ft_fail(FT_E_SYSTEM, "cannot create a temporary file in %s: %s (set TMPDIR)",
-                    tmp && *tmp ? tmp : "/tmp", strerror(errno));
-            return ft_report_error();
-        }
-        close(fd);
-    }
-    set_env(&o, raw, pkg);
+    set_env(&o, raw);
     int status = 0;
-    if (run_program(cmd, n, &p, &status) < 0)
+    pid_t child;
+    if (ft_start_python(cmd, n, &p, pkg, &child) < 0)
+        return ft_report_error();
+    default_output(&o, child);
+    if (ft_wait_python(child, &status) < 0)
         return ft_report_error();
     struct stat st;
     if (stat(raw, &st) != 0 || st.st_size == 0) {
@@ -508,12 +421,12 @@ int ft_cmd_trace(int argc, char **argv)
         ft_fail(FT_E_NOTPY, "the program ended before tracing began (its errors are above): "
                 "nothing was traced");
         int e = ft_report_error();
-        return exit_status_of(status) ? exit_status_of(status) : e;
+        return ft_exit_status_of(status) ? ft_exit_status_of(status) : e;
     }
     int rc = convert(&o, raw, !o.raw);
     if (rc < 0) {
         int e = ft_report_error();
-        return exit_status_of(status) ? exit_status_of(status) : e;
+        return ft_exit_status_of(status) ? ft_exit_status_of(status) : e;
     }
-    return exit_status_of(status);
+    return ft_exit_status_of(status);
 }

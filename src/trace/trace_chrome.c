@@ -127,6 +127,12 @@ static void one_event(struct strbuf *sb, const struct ft_trace *t, const struct 
         snprintf(detail, sizeof detail, "%s line %u", name, e->c);
         instant(sb, t, e, "line", "line", detail);
         break;
+    case FT_TEV_GAP:                  /* events were lost: close what was open */
+        while (s->n)
+            pop(sb, t, e, s, e->ns);
+        snprintf(detail, sizeof detail, "%u events of this thread dropped", e->a);
+        instant(sb, t, e, "frametap", "dropped", detail);
+        break;
     default:
         break;                        /* opcodes and thread records: text output only */
     }

@@ -121,7 +121,8 @@ static void put_header(FILE *f, const struct ft_trace *t)
     for (size_t i = 0; i < t->nprocs; i++) {
         const struct ft_tproc *p = &t->procs[i];
         fprintf(f, "# frametap trace: pid %u%s, Python %u.%u.%u, %llu events, %llu dropped%s\n",
-                p->pid, p->parent_pid ? " (forked)" : "", p->python_hex >> 24,
+                p->pid, !p->parent_pid ? "" : p->parent_pid == p->pid ? " (after exec)" : " (forked)",
+                p->python_hex >> 24,
                 (p->python_hex >> 16) & 0xff, (p->python_hex >> 8) & 0xff,
                 (unsigned long long)p->total_events, (unsigned long long)p->total_dropped,
                 p->complete ? "" : " (ended without its closing record: killed?)");
@@ -131,7 +132,8 @@ static void put_header(FILE *f, const struct ft_trace *t)
             fputc('\n', f);
         }
     }
-    fputs("# microseconds thread: => call, <= return, ! exception, * other, . line/opcode\n", f);
+    fputs("# microseconds thread: => call, <= return, ! exception, * other, . line/opcode, "
+          "~~ events dropped\n", f);
 }
 
 int ft_trace_write_text(const struct ft_trace *t, FILE *f)
@@ -146,11 +148,17 @@ int ft_trace_write_text(const struct ft_trace *t, FILE *f)
         int *d = &depth[e->thread];
         if (closes(e->kind) && *d > 0)
             (*d)--;
+        if (e->kind == FT_TEV_GAP)
+            *d = 0;                  /* what was open may have closed: start again */
         ft_trace_thread_label(t, e->thread, label, sizeof label);
         fprintf(f, "%12.3f ", (double)e->ns / 1000.0);
         put_clean(f, label);
         fprintf(f, ": %*s", *d < 200 ? *d : 200, "");
-        put_body(f, t, e);
+        if (e->kind == FT_TEV_GAP)
+            fprintf(f, "~~ %u events of this thread dropped here (the writer fell behind); "
+                    "calls below are indented afresh", e->a);
+        else
+            put_body(f, t, e);
         fputc('\n', f);
         if (opens(e->kind))
             (*d)++;

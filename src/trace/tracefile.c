@@ -179,6 +179,24 @@ static void read_record(struct ft_trace *t, struct ft_tproc *pr, struct chunk_ct
     };
 }
 
+/* A gap marker before the chunk whose first record is at p (its time; the
+ * chunk's own clock pair when it holds none). */
+static void add_gap(struct ft_trace *t, uint32_t thread, uint64_t dropped,
+                    const unsigned char *p, size_t n, uint64_t ticks)
+{
+    struct ft_trace_record r;
+    if (n >= sizeof r) {
+        memcpy(&r, p, sizeof r);
+        ticks = r.ts;
+    }
+    FT_GROW(t->events, t->events_cap, t->nevents + 1);
+    size_t at = t->nevents++;
+    t->events[at] = (struct ft_tevent){
+        .ns = ticks, .thread = thread, .a = dropped > UINT32_MAX ? UINT32_MAX : (uint32_t)dropped,
+        .kind = FT_TEV_GAP, .seq = at,
+    };
+}
+
 /* Records of one chunk; returns 0 or a reason. */
 static const char *read_chunk(struct ft_trace *t, struct ft_tproc *pr, struct chunk_ctx *cx,
                               const unsigned char *p, size_t n)
@@ -240,8 +258,11 @@ int ft_trace_add_buffer(struct ft_trace *t, unsigned char *data, size_t len)
         struct chunk_ctx cx = { proc, ch.tid, ch.ident, UINT32_MAX };
         if (ch.dropped) {
             uint32_t th = ctx_thread(t, &cx);     /* may move t->threads */
-            if (ch.dropped > t->threads[th].dropped)
+            if (ch.dropped > t->threads[th].dropped) {
+                add_gap(t, th, ch.dropped - t->threads[th].dropped, data + pos + sizeof ch,
+                        ch.nbytes, ch.ticks);
                 t->threads[th].dropped = ch.dropped;
+            }
         }
         pr = &t->procs[proc];
         const char *why = read_chunk(t, pr, &cx, data + pos + sizeof ch, ch.nbytes);
@@ -285,11 +306,24 @@ static int add_file(struct ft_trace *t, const char *path)
     return data ? ft_trace_add_buffer(t, data, len) : -1;
 }
 
-int ft_trace_load(struct ft_trace *t, const char *path)
+/* NAME is BASE.PID (a forked child) or BASE.PID.eN (a program a process
+ * replaced itself with by os.exec*, the Nth). */
+static int child_name(const char *n, const char *base, size_t blen)
 {
-    if (add_file(t, path) < 0)
-        return -1;
-    /* Children write PATH.PID next to it. */
+    if (strncmp(n, base, blen) != 0 || n[blen] != '.')
+        return 0;
+    const char *p = n + blen + 1;
+    size_t d = strspn(p, "0123456789");
+    if (!d)
+        return 0;
+    if (!p[d])
+        return 1;
+    return p[d] == '.' && p[d + 1] == 'e' && p[d + 2] && strspn(p + d + 2, "0123456789")
+                                                            == strlen(p + d + 2);
+}
+
+int ft_trace_each_child(const char *path, int (*fn)(void *, const char *), void *arg)
+{
     char *dir = strdup(path);
     if (!dir)
         return 0;
@@ -302,23 +336,32 @@ int ft_trace_load(struct ft_trace *t, const char *path)
     DIR *d = opendir(dirname);
     int rc = 0;
     for (struct dirent *de; d && rc == 0 && (de = readdir(d));) {
-        const char *n = de->d_name;
-        const char *digits = n + blen + 1;
-        if (strncmp(n, base, blen) != 0 || n[blen] != '.' || !*digits
-            || strspn(digits, "0123456789") != strlen(digits))
+        if (!child_name(de->d_name, base, blen))
             continue;
-        size_t need = strlen(dirname) + strlen(n) + 2;
+        size_t need = strlen(dirname) + strlen(de->d_name) + 2;
         char *child = malloc(need);
         if (!child)
             break;
-        snprintf(child, need, "%s/%s", dirname, n);
-        rc = add_file(t, child);
+        snprintf(child, need, "%s/%s", dirname, de->d_name);
+        rc = fn(arg, child);
         free(child);
     }
     if (d)
         closedir(d);
     free(dir);
     return rc;
+}
+
+static int add_child(void *arg, const char *path)
+{
+    return add_file(arg, path);
+}
+
+int ft_trace_load(struct ft_trace *t, const char *path)
+{
+    if (add_file(t, path) < 0)
+        return -1;
+    return ft_trace_each_child(path, add_child, t);
 }
 
 static int cmp_event(const void *a, const void *b)

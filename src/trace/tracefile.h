@@ -45,6 +45,11 @@ struct ft_tproc {
     char *error;                      /* why reading stopped early, or NULL */
 };
 
+/* An event kind the loader makes (never in a file): events of this thread
+ * were dropped right before it (a = how many); what was open before it may
+ * have closed in the gap. */
+#define FT_TEV_GAP 250
+
 struct ft_tevent {
     uint64_t ns;                      /* since the earliest process start */
     uint32_t thread;                  /* index into threads */
@@ -67,6 +72,9 @@ struct ft_trace {
 
 /* Loads path and every path.PID beside it. 0, or -1 with ft_fail(). */
 int ft_trace_load(struct ft_trace *t, const char *path);
+/* fn(arg, file) for each file a child process or an exec'd program wrote
+ * beside path (PATH.PID, PATH.PID.eN); stops at fn's first non-zero. */
+int ft_trace_each_child(const char *path, int (*fn)(void *, const char *), void *arg);
 /* Parses one file already in memory (taken over: freed by ft_trace_free). */
 int ft_trace_add_buffer(struct ft_trace *t, unsigned char *data, size_t len);
 /* Sorts events by time once all files are in. */

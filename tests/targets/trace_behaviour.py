@@ -1,5 +1,6 @@
 """Exit paths for tests/test_trace.py: output on both streams, argv, exit
-status, an uncaught exception, os._exit, fork. The mode is argv[1]."""
+status, an uncaught exception, os._exit, fork, os.execv (alone and after a
+fork), __file__ and sys.orig_argv. The mode is argv[1]."""
 import os
 import sys
 
@@ -27,6 +28,27 @@ def main(mode, args):
         sys.exit(int(args[0]))
     if mode == "raise":
         boom()
+    if mode == "paths":
+        import traceback
+        print(__file__, getattr(sys, "orig_argv", None))
+        try:
+            boom()
+        except RuntimeError:
+            print(traceback.format_exc().splitlines()[1])
+    if mode == "exec":
+        sys.stdout.flush()
+        in_parent()
+        os.execv(sys.executable, [sys.executable, __file__, "after_exec"])
+    if mode == "fork_exec":
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            in_child()
+            os.execv(sys.executable, [sys.executable, __file__, "after_exec"])
+        _, status = os.waitpid(pid, 0)
+        print("child status", status)
+    if mode == "after_exec":
+        last_words()
     if mode == "os_exit":
         last_words()
         sys.stdout.flush()

@@ -87,6 +87,7 @@ static void queue_chunk(struct ftt_thread *t)
         .magic = FT_TRACE_CHUNK_MAGIC, .nbytes = (uint32_t)used, .tid = t->tid,
         .seq = t->seq++, .ident = t->ident, .dropped = t->dropped,
     };
+    t->dropped_queued = t->dropped;
     c->next = NULL;
 #if defined(__x86_64__)
     _mm_sfence();                 /* this thread's streamed records are visible */
@@ -428,6 +429,18 @@ void ftt_buffers_close(void)
     if (ftt.writer_running)
         pthread_join(ftt.writer, NULL);
     ftt.writer_running = 0;
+    /* Events a thread lost after its last chunk: an empty chunk says how
+     * many, so the reader can mark the gap where it is. */
+    for (struct ftt_thread *t = ftt.threads; t; t = t->next) {
+        if (t->session != ftt.session || t->dropped <= t->dropped_queued || ftt.write_error)
+            continue;
+        struct ft_trace_chunk gap = {
+            .magic = FT_TRACE_CHUNK_MAGIC, .nbytes = 0, .tid = t->tid, .seq = t->seq++,
+            .ident = t->ident, .ticks = ftt_ticks(), .ns = ftt_mono_ns(), .dropped = t->dropped,
+        };
+        ftt.write_error = write_all(ftt.fd, &gap, sizeof gap);
+        t->dropped_queued = t->dropped;
+    }
     struct {
         struct ft_trace_chunk hdr;
         struct ft_trace_record rec;

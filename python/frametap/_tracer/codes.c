@@ -59,9 +59,27 @@ static int matches_within(PyObject *code)
     return hit;
 }
 
+/* Code objects never shown whatever the globs say: the runner's callers
+ * (the -c bootstrap of `frametap trace --`), set by exclude_code(). */
+#define MAX_EXCLUDED_CODES 16
+static PyObject *excluded_codes[MAX_EXCLUDED_CODES];
+static int nexcluded_codes;
+
+int ftt_exclude_code(PyObject *code)
+{
+    if (!PyCode_Check(code) || nexcluded_codes == MAX_EXCLUDED_CODES)
+        return -1;
+    Py_INCREF(code);
+    excluded_codes[nexcluded_codes++] = code;
+    return 0;
+}
+
 static uint32_t decide_flags(PyObject *code, const char *module)
 {
     uint32_t flags = 0;
+    for (int i = 0; i < nexcluded_codes; i++)
+        if (excluded_codes[i] == code)
+            return FTT_CODE_EXCLUDED;
     PyObject *hf = NULL;
     const char *file = utf8_attr(code, "co_filename", &hf);
     if (ftt.opt.ninclude && !glob_any(ftt.opt.include, ftt.opt.ninclude, file, module))

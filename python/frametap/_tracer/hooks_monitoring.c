@@ -8,6 +8,7 @@
  * every call and return to keep count.
  */
 #include "tracer.h"
+#include "../common/pyhelp.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define Py_BUILD_CORE 1
@@ -26,12 +27,7 @@ static PyObject *monitoring;              /* sys.monitoring */
 /* Event numbers are looked up by name: 3.14 renumbered them. */
 static long event_bit(const char *name)
 {
-    PyObject *events = PyObject_GetAttrString(monitoring, "events");
-    PyObject *v = events ? PyObject_GetAttrString(events, name) : NULL;
-    long bit = v ? PyLong_AsLong(v) : -1;
-    Py_XDECREF(v);
-    Py_XDECREF(events);
-    return bit;
+    return ft_monitoring_event(monitoring, name);
 }
 
 static PyObject *maybe_disable(const struct ftt_code *c)
@@ -268,17 +264,7 @@ static uint32_t wanted_events(void)
 static int claim_tool(void)
 {
     static const int preferred[] = { 2, 5, 4, 3 };   /* PROFILER_ID first */
-    for (size_t i = 0; i < sizeof preferred / sizeof preferred[0]; i++) {
-        PyObject *r = PyObject_CallMethod(monitoring, "use_tool_id", "is", preferred[i], TOOL_NAME);
-        if (r) {
-            Py_DECREF(r);
-            return preferred[i];
-        }
-        PyErr_Clear();
-    }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "frametap: every sys.monitoring tool id is taken by other tools");
-    return -1;
+    return ft_monitoring_claim(monitoring, preferred, 4, TOOL_NAME);
 }
 
 static int register_all(uint32_t want, long *mask)
@@ -304,9 +290,7 @@ static int register_all(uint32_t want, long *mask)
 static int ftt_hooks_prepare(void)
 {
     if (!monitoring) {
-        PyObject *sys = PyImport_ImportModule("sys");
-        monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-        Py_XDECREF(sys);
+        monitoring = ft_sys_monitoring();
         if (!monitoring)
             return -1;
     }
@@ -315,6 +299,65 @@ static int ftt_hooks_prepare(void)
         return -1;
     tool_id = claim_tool();
     return tool_id < 0 ? -1 : 0;
+}
+
+/* ---- a lazy --within: global events only while a window is open ---- */
+static long window_mask;           /* the events of an open window */
+static int windows;                /* threads inside a --within call */
+static PyObject *watched;          /* list: code objects with local events */
+
+static int set_global(long mask)
+{
+    PyObject *r = PyObject_CallMethod(monitoring, "set_events", "il", tool_id, mask);
+    Py_XDECREF(r);
+    if (!r)
+        PyErr_Clear();
+    return r ? 0 : -1;
+}
+
+void ftt_window_open(struct ftt_thread *t)
+{
+    if (windows++ == 0) {
+        t->in_hook++;
+        set_global(window_mask);
+        t->in_hook--;
+    }
+}
+
+void ftt_window_close(struct ftt_thread *t)
+{
+    if (windows > 0 && --windows == 0) {
+        t->in_hook++;
+        set_global(0);
+        t->in_hook--;
+    }
+}
+
+int ftt_within_code(PyObject *code)
+{
+    if (tool_id < 0 || !PyCode_Check(code))
+        return -1;
+    long ev = ft_monitoring_event(monitoring, "PY_START") | ft_monitoring_event(monitoring, "PY_RESUME");
+    PyObject *r = PyObject_CallMethod(monitoring, "set_local_events", "iOl", tool_id, code, ev);
+    Py_XDECREF(r);
+    if (!r)
+        return -1;
+    if (!watched && !(watched = PyList_New(0)))
+        return -1;
+    return PyList_Append(watched, code);
+}
+
+void ftt_within_entered(void) {}
+
+static void unwatch(void)
+{
+    for (Py_ssize_t i = 0; watched && i < PyList_GET_SIZE(watched); i++) {
+        PyObject *r = PyObject_CallMethod(monitoring, "set_local_events", "iOi", tool_id,
+                                          PyList_GET_ITEM(watched, i), 0);
+        Py_XDECREF(r);
+    }
+    Py_CLEAR(watched);
+    PyErr_Clear();
 }
 
 int ftt_hooks_start(void)
@@ -326,15 +369,18 @@ int ftt_hooks_start(void)
     Py_XDECREF(r);
     if (!r || register_all(wanted_events(), &mask) < 0)
         return -1;
-    r = PyObject_CallMethod(monitoring, "set_events", "il", tool_id, mask);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
+    window_mask = mask;
+    windows = 0;
+    /* lazy --within: nothing global until a --within call starts */
+    return set_global(ftt.opt.lazy_within ? 0 : mask);
 }
 
 void ftt_hooks_stop(void)
 {
     if (tool_id < 0)
         return;
+    unwatch();
+    windows = 0;
     PyObject *r = PyObject_CallMethod(monitoring, "set_events", "ii", tool_id, 0);
     Py_XDECREF(r);
     for (size_t i = 0; i < NCALLBACKS; i++) {

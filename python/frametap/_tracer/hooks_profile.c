@@ -228,6 +228,10 @@ static int trace_hook(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
             on_exception_event(t, c, f, arg);
         break;
     case PyTrace_OPCODE:
+        if (t->skip_opcode) {
+            t->skip_opcode = 0;
+            break;
+        }
         if ((ev & FT_EV_OPCODE) && ftt_inside(t, c)) {
             PyObject **items;
             Py_ssize_t depth = frame_stack(f, &items);
@@ -288,8 +292,58 @@ static void for_all_threads(Py_tracefunc prof, Py_tracefunc trace, int do_trace)
     }
 }
 
+/* ---- a lazy --within: hooks on a thread only while it is inside ---- */
+
+void ftt_window_open(struct ftt_thread *t)
+{
+    (void)t;
+    PyThreadState *ts = PyThreadState_Get();
+    if (need_trace())
+        set_trace(ts, trace_hook);
+    set_profile(ts, prof_hook);
+}
+
+void ftt_window_close(struct ftt_thread *t)
+{
+    (void)t;
+    PyThreadState *ts = PyThreadState_Get();
+    set_profile(ts, NULL);
+    if (need_trace())
+        set_trace(ts, NULL);
+}
+
+int ftt_within_code(PyObject *code)
+{
+    (void)code;
+    return 0;
+}
+
+/* The probe at a --within function's entry: the call already began, so
+ * its event is made here; the hooks then see the rest of the window. */
+void ftt_within_entered(void)
+{
+    struct ftt_thread *t = ftt_thread();
+    PyFrameObject *f = PyEval_GetFrame();
+    if (!ftt.active || !t || t->in_hook || !f || t->within_depth >= 0)
+        return;
+    struct ftt_code *c = ftt_code(t, frame_code(f), frame_globals(f));
+    if (!c || !(c->flags & FTT_CODE_WITHIN))
+        return;
+    t->depth = 0;
+    t->last_unwind = 0;
+    if (ftt_enter(t, c) && (ftt.opt.events & FT_EV_CALL))   /* opens the window */
+        ftt_emit(t, FT_REC_CALL, c->id, 0);                  /* at its entry: a call */
+    if (need_trace())
+        trace_hook(NULL, f, PyTrace_CALL, Py_None);          /* line events in this frame */
+    if ((ftt.opt.events & FT_EV_LINE) && ftt_inside(t, c))  /* we are at its first line */
+        ftt_emit(t, FT_REC_LINE, c->id, (uint32_t)PyFrame_GetLineNumber(f));
+    t->skip_opcode = 1;            /* the POP_TOP after this call is frametap's */
+}
+
 int ftt_hooks_start(void)
 {
+    if (ftt.opt.lazy_within)
+        return 0;              /* hooks come with the first --within call */
     if (!bootstrap_fn)
         bootstrap_fn = PyCFunction_New(&bootstrap_def, NULL);
     if (!bootstrap_fn || threading_hooks(bootstrap_fn) < 0)

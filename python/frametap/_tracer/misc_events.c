@@ -7,13 +7,7 @@
 #include "tracer.h"
 #include <string.h>
 
-#if PY_VERSION_HEX >= 0x030C0000
-#define SAVE_ERROR    PyObject *saved_exc = PyErr_GetRaisedException()
-#define RESTORE_ERROR PyErr_SetRaisedException(saved_exc)
-#else
-#define SAVE_ERROR    PyObject *saved_t, *saved_v, *saved_tb; PyErr_Fetch(&saved_t, &saved_v, &saved_tb)
-#define RESTORE_ERROR PyErr_Restore(saved_t, saved_v, saved_tb)
-#endif
+#include "../common/pyhelp.h"
 
 static int audit_installed;
 static PyObject *gc_callback;        /* our entry in gc.callbacks */
@@ -54,7 +48,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     (void)data;
     if (!ftt.active || !(ftt.opt.events & (FT_EV_IMPORT | FT_EV_AUDIT)))
         return 0;
-    SAVE_ERROR;                      /* never disturb a pending error */
+    FT_SAVE_ERROR;                      /* never disturb a pending error */
     struct ftt_thread *t = ftt_thread();
     if (t && !t->in_hook && !ftt_outside_within(t)) {
         t->in_hook++;
@@ -73,7 +67,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         t->in_hook--;
     }
     PyErr_Clear();
-    RESTORE_ERROR;
+    FT_RESTORE_ERROR;
     return 0;
 }
 

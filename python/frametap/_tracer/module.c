@@ -108,14 +108,17 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *names[] = { "path", "events", "max_depth", "within", "include", "exclude",
-                             "buffer_mb", NULL };
+                             "buffer_mb", "parent_pid", "lazy_within", NULL };
     const char *path, *within = NULL;
     unsigned int events = FT_EV_DEFAULT;
     int max_depth = 0;
     Py_ssize_t buffer_mb = 64;
+    unsigned int parent_pid = 0;
+    int lazy_within = 0;
     PyObject *include = NULL, *exclude = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOn:start", names, &path, &events,
-                                     &max_depth, &within, &include, &exclude, &buffer_mb))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|IizOOnIp:start", names, &path, &events,
+                                     &max_depth, &within, &include, &exclude, &buffer_mb,
+                                     &parent_pid, &lazy_within))
         return NULL;
     if (ftt.active) {
         PyErr_SetString(PyExc_RuntimeError, "frametap: a trace is already running in this process");
@@ -130,13 +133,14 @@ static PyObject *start(PyObject *self, PyObject *args, PyObject *kw)
     ftt.opt.events = events;
     ftt.opt.max_depth = max_depth;
     ftt.opt.within = within && *within ? strdup(within) : NULL;
+    ftt.opt.lazy_within = lazy_within && ftt.opt.within;
     ftt.opt.path = strdup(path);
     ftt.opt.buffer_bytes = (size_t)buffer_mb << 20;
     if ((include && include != Py_None
          && take_globs(include, ftt.opt.include, &ftt.opt.ninclude, "include") < 0)
         || (exclude && exclude != Py_None
             && take_globs(exclude, ftt.opt.exclude, &ftt.opt.nexclude, "exclude") < 0)
-        || ftt_codes_init() < 0 || load_helpers() < 0 || begin(0) < 0) {
+        || ftt_codes_init() < 0 || load_helpers() < 0 || begin(parent_pid) < 0) {
         free_options(&ftt.opt);
         return NULL;
     }
@@ -232,6 +236,35 @@ static PyObject *is_active(PyObject *self, PyObject *unused)
     return PyBool_FromLong(ftt.active);
 }
 
+static PyObject *exclude_code(PyObject *self, PyObject *code)
+{
+    (void)self;
+    if (ftt_exclude_code(code) < 0) {
+        PyErr_SetString(PyExc_ValueError, "frametap: exclude_code takes a code object");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *within_code(PyObject *self, PyObject *code)
+{
+    (void)self;
+    if (!ftt.active || !ftt.opt.lazy_within || ftt_within_code(code) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "frametap: no lazy --within trace is running");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* What frametap._probe calls at a --within function's entry (3.8-3.11). */
+static PyObject *within_capsule(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyCapsule_New((void *)ftt_within_entered, "frametap._tracer.within_entered", NULL);
+}
+
 static PyMethodDef methods[] = {
     { "start", (PyCFunction)(void (*)(void))start, METH_VARARGS | METH_KEYWORDS,
       "start(path, events=DEFAULT, max_depth=0, within=None, include=(), exclude=(), buffer_mb=64)" },
@@ -242,6 +275,10 @@ static PyMethodDef methods[] = {
     { "floor_start", floor_start, METH_NOARGS, "bench: install a hook that only counts" },
     { "floor_stop", floor_stop, METH_NOARGS, "bench: remove it; returns the count" },
     { "active", is_active, METH_NOARGS, "is a trace running?" },
+    { "exclude_code", exclude_code, METH_O, "never show events of this code object" },
+    { "within_code", within_code, METH_O, "3.12+: watch a --within code object's start" },
+    { "within_capsule", within_capsule, METH_NOARGS,
+      "the C function a probe calls at a --within function's entry (3.8-3.11)" },
     { NULL, NULL, 0, NULL },
 };
 

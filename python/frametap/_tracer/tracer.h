@@ -69,6 +69,7 @@ struct ftt_options {
     uint32_t events;            /* FT_EV_* */
     int max_depth;              /* 0: no limit */
     char *within;               /* NULL: everywhere */
+    int lazy_within;            /* events only while a --within call runs (window.c) */
     char *include[FTT_MAX_GLOBS];
     int ninclude;
     char *exclude[FTT_MAX_GLOBS];
@@ -94,6 +95,7 @@ struct ftt_thread {
     unsigned char *pos, *end;
     uint32_t retry_in;          /* while dropping: events until next try */
     uint64_t events, dropped, dropped_reported;
+    uint64_t dropped_queued;    /* dropped as of the last chunk handed to the writer */
     int depth;                  /* Python frames entered minus left */
     int within_depth;           /* depth of the --within call, -1: outside */
     int name_tries;             /* thread name lookups left */
@@ -102,6 +104,7 @@ struct ftt_thread {
     void *exc_frame;            /* 3.8-3.11: frame an exception is in */
     PyObject *exc_type;         /* 3.8-3.11: its type, for HANDLED */
     int dead;                   /* the OS thread exited */
+    int skip_opcode;            /* 3.8-3.11 lazy --within: the next opcode is frametap's */
 };
 
 /* ---- one code object as the tracer knows it (kept in co_extra) ---- */
@@ -202,6 +205,7 @@ int ftt_codes_init(void);
 struct ftt_code *ftt_code_slow(struct ftt_thread *t, PyObject *code, PyObject *globals);
 uint32_t ftt_func_id(struct ftt_thread *t, PyObject *callable);
 void ftt_codes_reset(void);
+int ftt_exclude_code(PyObject *code);
 
 /* globals: the frame's, when the caller has them at no cost; else NULL and
  * the slow path asks the interpreter (only on a code object's first event). */
@@ -215,6 +219,18 @@ static inline struct ftt_code *ftt_code(struct ftt_thread *t, PyObject *code, Py
     }
     return ftt_code_slow(t, code, globals);
 }
+
+/* hooks_*.c: with a lazy --within, the events of the window turn on when
+ * a thread enters a --within call and off when it leaves it; outside, only
+ * the --within code objects themselves are watched (3.12+: their local
+ * PY_START; 3.8-3.11: a call frametap's probes put at their entry). */
+void ftt_window_open(struct ftt_thread *t);
+void ftt_window_close(struct ftt_thread *t);
+/* 3.12+: watch code (a --within function's) for its start. */
+int ftt_within_code(PyObject *code);
+/* 3.8-3.11: the --within call running on this thread began (the probe
+ * site at its entry calls this). */
+void ftt_within_entered(void);
 
 /* --within given, and no call to it is on this thread's stack now. */
 static inline int ftt_outside_within(const struct ftt_thread *t)
@@ -240,6 +256,8 @@ static inline int ftt_enter(struct ftt_thread *t, const struct ftt_code *c)
             if (!(c->flags & FTT_CODE_WITHIN))
                 return 0;
             t->within_depth = t->depth;
+            if (ftt.opt.lazy_within)
+                ftt_window_open(t);
         }
     }
     if (ftt_too_deep(t))
@@ -254,8 +272,11 @@ static inline int ftt_leave(struct ftt_thread *t, const struct ftt_code *c)
         record = 0;
     if (record && ftt_too_deep(t))
         record = 0;
-    if (t->depth == t->within_depth)
+    if (t->depth == t->within_depth) {
         t->within_depth = -1;
+        if (ftt.opt.lazy_within)
+            ftt_window_close(t);
+    }
     if (t->depth > 0)
         t->depth--;
     return record && !(c->flags & FTT_CODE_EXCLUDED);
