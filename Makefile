@@ -25,7 +25,7 @@ BUILD_DEPS = build-essential pkg-config libelf-dev libdw-dev libprotobuf-c-dev p
 TEST_DEPS  = python3-pytest clang libclang-rt-14-dev patchelf strace util-linux \
              chromium golang-go tmux
 
-.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-probe bench-writers bench-native clean \
+.PHONY: all asan deps test-deps demo check unit fuzz pytest bench bench-trace bench-probe bench-writers bench-native bench-wasm clean \
         layouts python man install
 
 # The in-process package (python/frametap) is built per interpreter, each
@@ -184,6 +184,11 @@ build/bench/clock_cost: bench/clock_cost.c
 # What dump --native costs per thread at depth 50: the libdwfl session, the
 # first (cold) collect and warm ones; then record --native samples/s against
 # record (bench/RESULTS.md).
+# CPU per sample and samples/s on CPython in WebAssembly (pyodide in node)
+# against a native 3.13 at the same depth (bench/RESULTS.md).
+bench-wasm: build/frametap
+	/usr/bin/python3 bench/wasm_cost.py
+
 bench-native: build/frametap build/bench/native_cost
 	bench/native_cost.sh
 	bench/record_native.sh

@@ -5,6 +5,7 @@ import os
 import pytest
 
 import interpreters
+import pyodides
 
 EXPECTED = interpreters.expected()
 _covered = {}
@@ -42,3 +43,10 @@ def pytest_terminal_summary(terminalreporter):
             tr.write_line("  %-12s MISSING  (get it with: %s)" % (i, how))
         else:
             tr.write_line("  %-12s not used by the tests selected (%s)" % (i, path))
+    if any("wasm" in str(x) for x in tr.stats.get("passed", []) + tr.stats.get("failed", [])) \
+            or pyodides.covered:
+        tr.section("pyodide (CPython in WebAssembly, node) covered")
+        for version, minor in pyodides.RELEASES:
+            seen = pyodides.covered.get(version)
+            tr.write_line("  pyodide %-9s %-8s %s" % (version, seen or "NOT RUN", "" if seen else
+                          "(CPython %s expected; no test that ran covered it)" % minor))

@@ -161,6 +161,9 @@ static void fill_runtime_and_threads(struct ft_offsets *o)
 {
     o->runtime_interpreters_head = OFF(_PyRuntimeState, interpreters.head);
     o->runtime_interpreters_main = OFF(_PyRuntimeState, interpreters.main);
+#if PY_VERSION_HEX >= 0x030B0000
+    o->runtime_main_interpreter = OFF(_PyRuntimeState, _main_interpreter);
+#endif
 #if PY_VERSION_HEX < 0x030C0000
     o->runtime_tstate_current = OFF(_PyRuntimeState, gilstate.tstate_current);
 #else
@@ -678,8 +681,9 @@ int main(void)
 #else
     int free_threaded = 0;
 #endif
-    printf("        .major = %d, .minor = %d, .free_threaded = %d, .generated_from = \"%s\",\n",
-           PY_MAJOR_VERSION, PY_MINOR_VERSION, free_threaded, PY_VERSION);
+    printf("        .major = %d, .minor = %d, .free_threaded = %d, .ptr_size = %d, "
+           ".generated_from = \"%s\",\n",
+           PY_MAJOR_VERSION, PY_MINOR_VERSION, free_threaded, (int)sizeof(void *), PY_VERSION);
     printf("        .debug_offsets_size = %llu, .dbg_version = %llu, "
            ".dbg_free_threaded = %llu,\n",
            (unsigned long long)dbg_size, (unsigned long long)dbg_version,

@@ -31,6 +31,26 @@ struct ft_session;
 struct ft_dump_header;
 /* The header of dump-like outputs (process, Python, binary) for session s. */
 struct ft_dump_header ft_dump_header_of(const struct ft_session *s, int paused);
+/* The same for a session on a wasm runtime (its label and memory too). */
+struct ft_dump_header ft_dump_header_of_wasm(const struct ft_session *s);
+/* dump of a process running CPython in WebAssembly (dump_wasm.c): prints
+ * every runtime it holds; returns the exit status. */
+int ft_dump_wasm(int pid, int json);
+/* -1 (ft_fail set) when an option cannot apply to a wasm runtime. */
+int ft_dump_wasm_refuses(int locals, int native, int nonblocking, int discovery);
+/* 1 if process pid maps no python binary at all (so it may run CPython
+ * compiled to wasm), 0 if it does or cannot be told. */
+int ft_maps_no_python(int pid);
+/* For record and top, after pid was found to be no native Python: its wasm
+ * runtimes as sessions in *out (malloc'd, the caller frees the array).
+ * Returns how many; 0 or -1 with ft_fail set (the original error when pid
+ * maps a Python binary, "not a Python process" saying what was scanned,
+ * or a usage error for options wasm targets lack). */
+struct ft_sample_opts;
+int ft_attach_wasm(int pid, const struct ft_sample_opts *opts, struct ft_session **out);
+/* After ft_attach_or_launch() of a command that runs CPython in wasm: the
+ * runtimes found beyond the first (*rest malloc'd, the caller owns them). */
+int ft_launch_take_wasm(struct ft_session **rest);
 /* Opens pid, or starts command and opens it once it runs Python (*child is
  * then its pid; on failure the child is stopped). Returns 0, or -1 (ft_fail
  * set). With any_root, a process that runs no Python is accepted (for

@@ -340,6 +340,13 @@ int ft_cmd_dump(int argc, char **argv)
     struct dump_extra x;
     ft_error_clear();
     if (open_target(&s, &o, &x) < 0) {
+        if (!o.core && ft_error_kind() == FT_E_NOTPY && ft_maps_no_python(o.pid)) {
+            close_target(&s, &x, 0);
+            ft_error_clear();
+            if (ft_dump_wasm_refuses(o.locals, o.native, o.nonblocking, o.discovery != FT_DISC_AUTO) < 0)
+                return ft_report_error();
+            return ft_dump_wasm(o.pid, o.json);
+        }
         rc = o.core ? ft_report_error() : ft_report_error_for(o.pid);
         close_target(&s, &x, 0);
         return rc;

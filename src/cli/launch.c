@@ -5,6 +5,7 @@
  * stdout and stderr are its own; frametap does not touch them.
  */
 #include "../profile/sampler.h"
+#include "../target/wasm_memories.h"
 #include "../util/error.h"
 #include "commands.h"
 
@@ -12,6 +13,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +21,83 @@
 
 #define START_TIMEOUT_NS 10000000000ull /* a Python binary is mapped: its interpreter starting */
 #define NOT_PYTHON_NS 1000000000ull     /* no Python binary mapped for this long: not Python */
+#define WASM_TIMEOUT_NS 30000000000ull  /* a wasm host (node) may load pyodide for this long */
+#define WASM_POLL_NS 250000000ull       /* its memories scanned at most this often */
+
+/* Runtimes found in a launched command's wasm memories beyond the first
+ * (ft_launch_take_wasm hands them over). */
+static struct ft_session *wasm_rest;
+static int nwasm_rest;
+
+int ft_launch_take_wasm(struct ft_session **rest)
+{
+    *rest = wasm_rest;
+    int n = nwasm_rest;
+    wasm_rest = NULL;
+    nwasm_rest = 0;
+    return n;
+}
+
+/* A command that maps no Python binary but has memories that may be wasm
+ * linear memories (node): polled for CPython runtimes in them until one
+ * appears (0: *s is the first, the others kept for ft_launch_take_wasm),
+ * the child dies (-1) or time runs out (1, ft_fail set). 2: no memory
+ * that could be one. */
+static int open_wasm_when_ready(struct ft_session *s, pid_t pid, pid_t child, uint64_t start)
+{
+    struct ft_wasm_candidate cand[8];
+    struct ft_proc p;
+    size_t nc = 0;
+    if (ft_proc_open(&p, pid) == 0)
+        nc = ft_wasm_candidates(&p.maps, cand, 8);
+    ft_proc_close(&p);
+    ft_error_clear();
+    if (!nc)
+        return 2;
+    struct ft_session *all = calloc(FT_WASM_MAX_RUNTIMES, sizeof *all);
+    if (!all) {
+        ft_fail(FT_E_SYSTEM, "out of memory");
+        return -1;
+    }
+    int status;
+    for (;;) {
+        ft_error_clear();
+        int n = ft_sessions_open_wasm(all, FT_WASM_MAX_RUNTIMES, pid);
+        if (n > 0) {
+            *s = all[0];
+            s->reader.proc = &s->proc; /* the reader points into its session */
+            s->reader.layout = &s->rt.layout;
+            if (n > 1) {
+                memmove(all, all + 1, (size_t)(n - 1) * sizeof *all);
+                wasm_rest = all;
+                nwasm_rest = n - 1;
+            } else {
+                free(all);
+            }
+            return 0;
+        }
+        enum ft_errkind k = ft_error_kind();
+        if (ft_child_exited(child, &status) || k == FT_E_VERSION || k == FT_E_PERM ||
+            ft_now_ns() - start > WASM_TIMEOUT_NS) {
+            free(all);
+            if (ft_child_exited(child, &status)) {
+                ft_error_clear();
+                ft_fail(FT_E_EXITED, "the command exited before frametap could read it as Python");
+                return -1;
+            }
+            if (k == FT_E_VERSION || k == FT_E_PERM)
+                return -1;
+            char why[512];
+            snprintf(why, sizeof why, "%s", ft_error_message());
+            ft_error_clear();
+            ft_fail(FT_E_NOTPY, "no Python interpreter appeared in the command (pid %d) within "
+                    "%d s: %s", (int)pid, (int)(WASM_TIMEOUT_NS / 1000000000ull), why);
+            return 1;
+        }
+        struct timespec ts = {0, (long)WASM_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+}
 
 int ft_child_exited(pid_t child, int *status)
 {
@@ -87,6 +166,11 @@ static int open_when_ready(struct ft_session *s, pid_t pid, pid_t child)
         if (!retry || ft_now_ns() > deadline)
             return -1;
         if (!starting && k == FT_E_NOTPY && ft_now_ns() - start > NOT_PYTHON_NS) {
+            if (ft_discover_found_no_binary() == pid) {
+                int rc = open_wasm_when_ready(s, pid, child, start);
+                if (rc != 2)
+                    return rc;
+            }
             char exe[256];
             exe_of(pid, exe, sizeof exe);
             ft_error_clear();

@@ -200,6 +200,12 @@ static void announce(const struct ft_procset *set, size_t *announced, const stru
         const struct ft_target *t = set->v[*announced];
         const char *why;
         ft_pause_policy(o->run.sample.pause, &t->session.rt.layout, &why);
+        if (t->session.wasm) {
+            fprintf(stderr, "\rframetap: sampling %s (pid %d, linear memory at 0x%llx): the whole "
+                    "process is paused for the instant of each sample\n", t->session.label,
+                    (int)t->session.proc.pid, (unsigned long long)t->session.wasm_rt.base);
+            continue;
+        }
         if (*announced || !set->root_is_target)
             fprintf(stderr, "\rframetap: sampling pid %d (%s, Python %s)\n", (int)t->session.proc.pid,
                     t->session.proc.comm, t->session.version);
@@ -378,7 +384,13 @@ int ft_cmd_record(int argc, char **argv)
     pid_t child = 0;
     int child_status = 0;
     struct ft_session ses;
+    struct ft_session *wasm = NULL;
     int opened = ft_attach_or_launch(&ses, o.run.pid, o.run.command, &child, o.subprocesses);
+    int nwasm = opened < 0 && !o.run.command ? ft_attach_wasm(o.run.pid, &o.run.sample, &wasm) : 0;
+    if (nwasm > 0) {
+        ses = wasm[0]; /* copied again (and its reader rebound) by the procset */
+        opened = 0;
+    }
     if (opened < 0) {
         /* a command frametap started is stopped by now: its error stands */
         rc = o.run.command ? ft_report_error() : ft_report_error_for(o.run.pid);
@@ -394,9 +406,22 @@ int ft_cmd_record(int argc, char **argv)
     if (ft_procset_init(&set, pid, opened == 0 ? &ses : NULL, &prof, &o.run.sample, o.subprocesses) < 0) {
         if (opened == 0)
             ft_session_close(&ses);
+        for (int i = 1; i < nwasm; i++)
+            ft_session_close(&wasm[i]);
+        free(wasm);
         ft_profile_free(&prof);
         return ft_report_error();
     }
+    for (int i = 1; i < nwasm; i++) /* every other runtime of the process, into the same profile */
+        if (ft_procset_add(&set, &wasm[i]) < 0)
+            ft_session_close(&wasm[i]);
+    free(wasm);
+    struct ft_session *rest;
+    int nrest = ft_launch_take_wasm(&rest); /* the same for a launched command */
+    for (int i = 0; i < nrest; i++)
+        if (ft_procset_add(&set, &rest[i]) < 0)
+            ft_session_close(&rest[i]);
+    free(rest);
     if (opened == 1)
         fprintf(stderr, "frametap: pid %d runs no Python: sampling the Python processes it starts\n",
                 pid);

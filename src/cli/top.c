@@ -99,8 +99,9 @@ static void draw_header(const struct ft_sampler *s, const struct view *v, double
     struct strbuf a, b;
     sb_init(&a);
     sb_init(&b);
-    mvprintw(0, 0, "frametap top  pid %d (%s)  Python %s%s", (int)s->session->proc.pid,
-             shown(&a, s->session->proc.comm), shown(&b, s->session->version),
+    mvprintw(0, 0, s->session->wasm ? "frametap top  pid %d (%s)  [%s]%s" : "frametap top  pid %d (%s)  Python %s%s",
+             (int)s->session->proc.pid, shown(&a, s->session->proc.comm),
+             shown(&b, s->session->wasm ? s->session->label : s->session->version),
              v->paused ? "  [PAUSED]" : "");
     mvprintw(1, 0, "Samples %llu  Rate %.0f/s  Errors %.2f%%  Threads %zu  GIL %.0f%%  Active %.0f%%",
              (unsigned long long)s->samples, rate, errors, s->nthreads, gil, active);
@@ -228,8 +229,28 @@ int ft_cmd_top(int argc, char **argv)
     ft_error_clear();
     pid_t child = 0;
     struct ft_session ses;
-    if (ft_attach_or_launch(&ses, o.pid, o.command, &child, 0) < 0)
-        return ft_report_error_for(o.pid ? o.pid : (int)child);
+    if (ft_attach_or_launch(&ses, o.pid, o.command, &child, 0) < 0) {
+        /* a process running CPython in WebAssembly: its first runtime */
+        struct ft_session *wasm = NULL;
+        int nwasm = o.command ? 0 : ft_attach_wasm(o.pid, &o.sample, &wasm);
+        if (nwasm <= 0)
+            return ft_report_error_for(o.pid ? o.pid : (int)child);
+        ses = wasm[0]; /* the reader points into its session: rebind after the copy */
+        ses.reader.proc = &ses.proc;
+        ses.reader.layout = &ses.rt.layout;
+        for (int i = 1; i < nwasm; i++)
+            ft_session_close(&wasm[i]);
+        free(wasm);
+        if (nwasm > 1)
+            fprintf(stderr, "frametap: pid %d runs %d CPython runtimes in WebAssembly; top shows "
+                    "the first (%s at 0x%llx); record samples them all\n", o.pid, nwasm, ses.label,
+                    (unsigned long long)ses.wasm_rt.base);
+    }
+    struct ft_session *rest;
+    int nrest = ft_launch_take_wasm(&rest); /* a launched wasm host: top shows the first */
+    for (int i = 0; i < nrest; i++)
+        ft_session_close(&rest[i]);
+    free(rest);
     struct ft_profile prof;
     struct ft_sampler s;
     ft_profile_init(&prof, 0);

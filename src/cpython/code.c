@@ -135,7 +135,7 @@ static int read_linetable(struct ft_reader *r, uint64_t bytes, struct ft_code *e
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t size;
-    if (ft_read_u64(r->proc, bytes + o->bytes_size, &size) < 0)
+    if (ft_read_word(r->proc, r->layout, bytes + o->bytes_size, &size) < 0)
         return -1;
     if (size > FT_LINETABLE_MAX) {
         ft_fail(FT_E_CORRUPT, "line table of %llu bytes is implausible", (unsigned long long)size);
@@ -146,13 +146,14 @@ static int read_linetable(struct ft_reader *r, uint64_t bytes, struct ft_code *e
     return e->linetable ? ft_proc_read(r->proc, bytes + o->bytes_sval, e->linetable, size) : -1;
 }
 
-static void key_of(const struct ft_offsets *o, const unsigned char *head, size_t n, uint64_t *key)
+static void key_of(const struct ft_layout *l, const unsigned char *head, size_t n, uint64_t *key)
 {
-    key[0] = ft_u64_in(head, n, o->ob_type);
-    key[1] = ft_u64_in(head, n, o->code_name);
-    key[2] = o->code_qualname == FT_ABSENT ? 0 : ft_u64_in(head, n, o->code_qualname);
-    key[3] = ft_u64_in(head, n, o->code_filename);
-    key[4] = ft_u64_in(head, n, o->code_linetable);
+    const struct ft_offsets *o = &l->off;
+    key[0] = ft_word_in(l, head, n, o->ob_type);
+    key[1] = ft_word_in(l, head, n, o->code_name);
+    key[2] = o->code_qualname == FT_ABSENT ? 0 : ft_word_in(l, head, n, o->code_qualname);
+    key[3] = ft_word_in(l, head, n, o->code_filename);
+    key[4] = ft_word_in(l, head, n, o->code_linetable);
     key[5] = (uint64_t)(uint32_t)ft_i32_in(head, n, o->code_firstlineno);
     key[6] = o->code_version == FT_ABSENT ? 0 : (uint64_t)(uint32_t)ft_i32_in(head, n, o->code_version);
 }
@@ -162,11 +163,11 @@ static int code_length(struct ft_reader *r, const unsigned char *head, size_t n,
 {
     const struct ft_offsets *o = &r->layout->off;
     if (o->code_code_adaptive != FT_ABSENT) {
-        e->code_bytes = 2 * (int64_t)ft_u64_in(head, n, o->bytes_size);
+        e->code_bytes = 2 * ft_sword_in(r->layout, head, n, o->bytes_size);
         return 0;
     }
     uint64_t len;
-    if (ft_read_u64(r->proc, ft_u64_in(head, n, o->code_code) + o->bytes_size, &len) < 0)
+    if (ft_read_word(r->proc, r->layout, ft_word_in(r->layout, head, n, o->code_code) + o->bytes_size, &len) < 0)
         return -1;
     e->code_bytes = (int64_t)len;
     return 0;
@@ -179,7 +180,7 @@ static int object_size(struct ft_reader *r, uint64_t addr, int is_bytes, uint64_
     const struct ft_consts *k = &r->layout->c;
     if (is_bytes) {
         uint64_t len;
-        if (ft_read_u64(r->proc, addr + o->bytes_size, &len) < 0)
+        if (ft_read_word(r->proc, r->layout, addr + o->bytes_size, &len) < 0)
             return -1;
         *size = o->bytes_sval + len;
         return 0;
@@ -189,7 +190,7 @@ static int object_size(struct ft_reader *r, uint64_t addr, int is_bytes, uint64_
     if (ft_proc_read(r->proc, addr, head, hsize) < 0)
         return -1;
     uint32_t state = (uint32_t)ft_i32_in(head, hsize, o->unicode_state);
-    uint64_t length = ft_u64_in(head, hsize, o->unicode_length);
+    uint64_t length = ft_word_in(r->layout, head, hsize, o->unicode_length);
     uint64_t kind = (state >> k->state_kind_shift) & k->state_kind_mask;
     int ascii = (state >> k->state_ascii_bit) & 1;
     *size = (ascii ? o->unicode_ascii_size : o->unicode_compact_size) +
@@ -220,7 +221,7 @@ static int remember_content(struct ft_reader *r, struct ft_code *e)
 int ft_code_str_same(const struct ft_code *e, int i, const unsigned char *again)
 {
     const struct ft_code_str *s = &e->strs[i];
-    size_t skip = sizeof(uint64_t); /* ob_refcnt */
+    size_t skip = e->refcnt_size; /* ob_refcnt */
     return s->len <= skip || memcmp(s->bytes + skip, again + skip, s->len - skip) == 0;
 }
 
@@ -231,6 +232,7 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     if (!e)
         return NULL;
     e->addr = addr;
+    e->refcnt_size = (uint8_t)r->layout->ptr_size;
     memcpy(e->key, key, sizeof e->key);
     e->firstlineno = (int)key[5];
     e->flags = (uint32_t)ft_i32_in(head, n, r->layout->off.code_flags);
@@ -275,7 +277,7 @@ struct ft_code *ft_code_from_head(struct ft_reader *r, uint64_t addr, const unsi
                                   size_t n, int *needs_content)
 {
     uint64_t key[FT_CODE_KEY];
-    key_of(&r->layout->off, head, n, key);
+    key_of(r->layout, head, n, key);
     r->lookups++;
     *needs_content = 0;
     struct ft_code **slot = slot_for(r->codes, addr);
@@ -290,7 +292,7 @@ struct ft_code *ft_code_redecode(struct ft_reader *r, struct ft_code *e, const u
                                  size_t n)
 {
     uint64_t key[FT_CODE_KEY];
-    key_of(&r->layout->off, head, n, key);
+    key_of(r->layout, head, n, key);
     struct ft_code **slot = slot_holding(r->codes, e->addr);
     if (!slot || *slot != e)
         return NULL;
@@ -311,7 +313,7 @@ static int content_same(struct ft_reader *r, const struct ft_code *e)
 void ft_reader_init(struct ft_reader *r)
 {
     const struct ft_offsets *o = &r->layout->off;
-    ft_ev_layout_init(&r->ev_layout, o);
+    ft_ev_layout_init(&r->ev_layout, o, r->layout->ptr_size);
     /* How many copies of the frames one read takes (fastread.c). Copies
      * that agree vouch for one moment only as far as the program did not
      * pass through the same states in the time between: a program looping

@@ -58,6 +58,7 @@ struct ft_code {
     uint64_t generation;          /* 3.14+: code generation of the last check */
     int checked;                  /* set by a check in the current stack read */
     uint64_t used;                /* the cache's clock when last found: LRU */
+    uint8_t refcnt_size;          /* bytes of ob_refcnt (skipped when compared) */
     struct ft_code_str strs[FT_CODE_NSTR]; /* 3.8-3.11 only; addr 0: unused */
 };
 

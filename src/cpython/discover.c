@@ -238,8 +238,16 @@ static int try_method(struct ft_proc *p, struct ft_pybinary *bins, size_t n,
     return 0;
 }
 
+static pid_t last_without_binary;
+
+pid_t ft_discover_found_no_binary(void)
+{
+    return last_without_binary;
+}
+
 int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *rt)
 {
+    last_without_binary = 0;
     memset(rt, 0, sizeof *rt);
     struct ft_pybinary bins[MAX_BINARIES];
     size_t n = ft_find_pybinaries(p, bins, MAX_BINARIES);
@@ -255,6 +263,8 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
         else
             ft_fail(FT_E_NOTPY, "%s is not a Python process: no python or libpython binary is "
                     "mapped in it", who);
+        if (!p->core)
+            last_without_binary = p->pid;
         return -1;
     }
     if (check_named_versions(bins, n) == 0) {
@@ -274,5 +284,6 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
     if (rc <= 0)
         return -1;
     ft_find_pthread_tid_offset(p, rt);
+    rt->os_threads = 1;
     return 0;
 }

@@ -20,6 +20,7 @@ struct ft_runtime {
     char build_id[80];
     struct ft_layout layout;
     uint64_t pthread_tid_offset;   /* glibc struct pthread tid, FT_ABSENT if unknown */
+    int os_threads;                /* thread states name the host's threads (not wasm) */
 };
 
 /* Fills rt for process p. method restricts discovery (for tests and odd
@@ -30,5 +31,10 @@ int ft_discover(struct ft_proc *p, enum ft_discovery method, struct ft_runtime *
  * for OS thread ids before 3.11). A process caught right after exec may not
  * have libc mapped yet: callers may try again later. */
 void ft_find_pthread_tid_offset(const struct ft_proc *p, struct ft_runtime *rt);
+
+/* The process the last ft_discover() of a live process found no python or
+ * libpython binary mapped in (0: it found one, or it was not that reason),
+ * so that callers looking elsewhere (wasm memories) need not look again. */
+pid_t ft_discover_found_no_binary(void);
 
 #endif

@@ -20,28 +20,30 @@ static void add_field(struct ft_ev_fields *f, uint64_t off, uint8_t width)
     f->width[f->n++] = width;
 }
 
-void ft_ev_layout_init(struct ft_ev_layout *el, const struct ft_offsets *o)
+void ft_ev_layout_init(struct ft_ev_layout *el, const struct ft_offsets *o, int ptr_size)
 {
     memset(el, 0, sizeof *el);
+    const uint8_t word = (uint8_t)ptr_size;
+    el->word = word;
     struct ft_ev_fields *t = &el->tstate_frame;
-    add_field(t, o->tstate_frame, 8);
-    add_field(t, o->tstate_cframe, 8);
-    add_field(t, o->tstate_current_frame, 8);
+    add_field(t, o->tstate_frame, word);
+    add_field(t, o->tstate_cframe, word);
+    add_field(t, o->tstate_current_frame, word);
     el->thread_id = o->tstate_thread_id;
     el->chunk = o->tstate_datastack_chunk;
     el->top = o->tstate_datastack_top;
     el->refcnt = o->ob_refcnt;
 
     struct ft_ev_fields *it = &el->kind[FT_EV_IFRAME_TOP];
-    add_field(it, o->iframe_previous, 8);
-    add_field(it, o->iframe_executable, 8);
+    add_field(it, o->iframe_previous, word);
+    add_field(it, o->iframe_executable, word);
     add_field(it, o->iframe_owner, 1);
     el->kind[FT_EV_IFRAME] = *it;
-    add_field(&el->kind[FT_EV_IFRAME], o->iframe_instr, 8);
+    add_field(&el->kind[FT_EV_IFRAME], o->iframe_instr, word);
 
     struct ft_ev_fields *pt = &el->kind[FT_EV_PYFRAME_TOP];
-    add_field(pt, o->pyframe_back, 8);
-    add_field(pt, o->pyframe_code, 8);
+    add_field(pt, o->pyframe_back, word);
+    add_field(pt, o->pyframe_code, word);
     el->kind[FT_EV_PYFRAME] = *pt;
     add_field(&el->kind[FT_EV_PYFRAME], o->pyframe_lasti, 4);
     add_field(&el->kind[FT_EV_PYFRAME], o->pyframe_state, 1);
@@ -98,11 +100,19 @@ static int fields_same(const struct ft_ev_fields *f, const struct ft_ev_item *it
     return 1;
 }
 
-static uint64_t u64_at(const unsigned char *b, size_t len, uint64_t off)
+/* A pointer-sized field (el->word bytes) of a copy, 0 if outside it. */
+static uint64_t word_at(const struct ft_ev_layout *el, const unsigned char *b, size_t len,
+                        uint64_t off)
 {
     uint64_t v = 0;
-    if (off != FT_ABSENT && off + 8 <= len)
+    if (off != FT_ABSENT && off + el->word <= len) {
+        if (el->word == 4) {
+            uint32_t w;
+            memcpy(&w, b + off, 4);
+            return w;
+        }
         memcpy(&v, b + off, 8);
+    }
     return v;
 }
 
@@ -128,21 +138,22 @@ static int holds_pyframe_top(const struct ft_ev_layout *el, const struct ft_evid
                              const struct ft_ev_item *it, const unsigned char *again, int kind)
 {
     return holds_fields(el, ev, it, again, kind) &&
-           (el->refcnt == FT_ABSENT || (int64_t)u64_at(again, it->len, el->refcnt) > 0);
+           (el->refcnt == FT_ABSENT || (el->word == 4 ? (int64_t)(int32_t)word_at(el, again, it->len, el->refcnt)
+                                                 : (int64_t)word_at(el, again, it->len, el->refcnt)) > 0);
 }
 
 static int holds_tstate(const struct ft_ev_layout *el, const struct ft_evidence *ev,
                         const struct ft_ev_item *it, const unsigned char *again, int kind)
 {
     (void)kind;
-    if (u64_at(it->seen, it->len, el->thread_id) != u64_at(again, it->len, el->thread_id))
+    if (word_at(el, it->seen, it->len, el->thread_id) != word_at(el, again, it->len, el->thread_id))
         return 0;
     if (el->top == FT_ABSENT)
         return 1; /* 3.8-3.10: frame objects vouch for themselves */
     if (!ev->live_mark)
         return fields_same(&el->tstate_frame, it, again);
-    return u64_at(it->seen, it->len, el->chunk) == u64_at(again, it->len, el->chunk) &&
-           u64_at(again, it->len, el->top) >= ev->live_mark;
+    return word_at(el, it->seen, it->len, el->chunk) == word_at(el, again, it->len, el->chunk) &&
+           word_at(el, again, it->len, el->top) >= ev->live_mark;
 }
 
 static const holds_fn holds[FT_EV_NKINDS] = {

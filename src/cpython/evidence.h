@@ -89,9 +89,10 @@ struct ft_ev_layout {
     struct ft_ev_fields kind[FT_EV_NKINDS];
     struct ft_ev_fields tstate_frame;   /* the innermost-frame pointers */
     uint64_t thread_id, chunk, top, refcnt;
+    uint8_t word;                       /* bytes of a pointer-sized field: 8, or 4 (wasm32) */
 };
 
-void ft_ev_layout_init(struct ft_ev_layout *el, const struct ft_offsets *o);
+void ft_ev_layout_init(struct ft_ev_layout *el, const struct ft_offsets *o, int ptr_size);
 
 void ft_evidence_reset(struct ft_evidence *ev);
 void ft_evidence_free(struct ft_evidence *ev);

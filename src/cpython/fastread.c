@@ -524,13 +524,13 @@ static enum walk_status set_view(struct ft_reader *r, struct ft_fastread *f, con
     }
     if (v->cframe && st == WALK_OK) {
         struct tstate_view c;
-        ft_cframe_parse(&r->layout->off, f->buf + p->cframe_at[p->top_t], &c);
+        ft_cframe_parse(r->layout, f->buf + p->cframe_at[p->top_t], &c);
         *top = c.frame;
         if (c.prev_cframe != f->places.prev_cframe) {
             f->places.prev_cframe = c.prev_cframe;
             st = WALK_AGAIN;
         }
-        ft_expect_entry_caller(r, c.prev_cframe ? ft_u64_in(f->buf + p->caller_at[p->top_t], 8, 0) : 0);
+        ft_expect_entry_caller(r, c.prev_cframe ? ft_word_in(r->layout, f->buf + p->caller_at[p->top_t], 8, 0) : 0);
     }
     view->live = 0;
     view->datastack_top = v->top;
@@ -566,7 +566,7 @@ static int live_everywhere(const struct ft_reader *r, const struct plan *p, cons
         return 1;
     for (int j = 0; j < p->nts; j++) {
         struct tstate_view v;
-        ft_tstate_parse(o, b + p->t_at[j], p->tstate_span, &v);
+        ft_tstate_parse(r->layout, b + p->t_at[j], p->tstate_span, &v);
         if (v.chunk != at_top->chunk || v.top < end) {
             ft_fail(FT_E_CORRUPT, "the innermost frame returned while the stack was read");
             return 0;
@@ -590,7 +590,7 @@ static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigne
     const struct ft_offsets *o = &r->layout->off;
     t->gc_collecting = p->gc_len && ft_i32_in(b + p->gc_at, p->gc_len, 0) != 0;
     t->gc_frame = t->gc_collecting && p->gc_len > 8
-                      ? ft_u64_in(b + p->gc_at, p->gc_len, o->interp_gc_frame - o->interp_gc_collecting)
+                      ? ft_word_in(r->layout, b + p->gc_at, p->gc_len, o->interp_gc_frame - o->interp_gc_collecting)
                       : 0;
 }
 
@@ -646,7 +646,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         return WALK_MISS;
     if (!f->paused && !quick_enough(f, &p, monotonic_ns() - began))
         return WALK_TORN;
-    ft_tstate_parse(o, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
+    ft_tstate_parse(r->layout, f->buf + p.t_at[p.top_t], p.tstate_span, &v);
     if (t->thread_id && v.thread_id != t->thread_id) {
         t->gone = 1;
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");

@@ -18,10 +18,26 @@
 #define DEBUG_COOKIE "xdebugpy"
 #define MAX_DEBUG_OFFSETS_SIZE 4096
 
+#define HOST_PTR_SIZE ((int)sizeof(void *))
+
+void ft_layout_supported_abi(int ptr_size, int *oldest, int *newest)
+{
+    *oldest = 0;
+    *newest = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        const struct ft_layout_row *r = &ft_generated_layouts[i];
+        if (r->ptr_size != ptr_size)
+            continue;
+        if (!*oldest || r->minor < *oldest)
+            *oldest = r->minor;
+        if (r->minor > *newest)
+            *newest = r->minor;
+    }
+}
+
 void ft_layout_supported(int *oldest, int *newest)
 {
-    *oldest = ft_generated_layouts[0].minor;
-    *newest = ft_generated_layouts[NROWS - 1].minor;
+    ft_layout_supported_abi(HOST_PTR_SIZE, oldest, newest);
 }
 
 static int release_level(uint64_t hex) { return (int)((hex >> 4) & 0xF); }
@@ -50,23 +66,31 @@ static enum ft_linetable_format format_for_minor(int minor)
 
 /* The row generated for major.minor in the given build flavour (default
  * or free-threaded: the rows say which their headers were). */
-static const struct ft_layout_row *row_for(int major, int minor, int free_threaded)
+static const struct ft_layout_row *row_for(int major, int minor, int free_threaded, int ptr_size)
 {
     for (size_t i = 0; i < NROWS; i++)
         if (ft_generated_layouts[i].major == major && ft_generated_layouts[i].minor == minor &&
-            ft_generated_layouts[i].free_threaded == free_threaded)
+            ft_generated_layouts[i].free_threaded == free_threaded &&
+            ft_generated_layouts[i].ptr_size == ptr_size)
             return &ft_generated_layouts[i];
     return NULL;
 }
 
 int ft_layout_for_version(int major, int minor, uint64_t hexversion, struct ft_layout *out)
 {
+    return ft_layout_for_abi(major, minor, hexversion, HOST_PTR_SIZE, out);
+}
+
+int ft_layout_for_abi(int major, int minor, uint64_t hexversion, int ptr_size,
+                      struct ft_layout *out)
+{
     int oldest, newest;
-    ft_layout_supported(&oldest, &newest);
-    const struct ft_layout_row *row = row_for(major, minor, 0);
+    ft_layout_supported_abi(ptr_size, &oldest, &newest);
+    const struct ft_layout_row *row = row_for(major, minor, 0, ptr_size);
     memset(out, 0, sizeof *out);
     out->major = major;
     out->minor = minor;
+    out->ptr_size = ptr_size;
     out->hexversion = hexversion;
     char v[32];
     ft_version_string(out, v, sizeof v);
@@ -116,11 +140,13 @@ static int apply_published(const struct ft_layout_row *row, const unsigned char 
     return 0;
 }
 
-/* Published offsets must be plausible: struct offsets below 64 KiB. */
-static int plausible(const struct ft_offsets *o)
+/* Published offsets must be plausible: struct offsets below 64 KiB. (Only
+ * what the target published: a generated offset such as that of the
+ * _main_interpreter inside _PyRuntime may be larger.) */
+static int plausible(const struct ft_layout_row *row, const struct ft_offsets *o)
 {
 #define FT_CHECK(f)                                                           \
-    if (o->f != FT_ABSENT && o->f > 65536)                                    \
+    if (row->dbg.f != FT_ABSENT && o->f > 65536)                              \
         return 0;
     FT_OFFSET_FIELDS(FT_CHECK)
 #undef FT_CHECK
@@ -128,6 +154,12 @@ static int plausible(const struct ft_offsets *o)
 }
 
 int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struct ft_layout *out)
+{
+    return ft_layout_from_debug_offsets_abi(p, runtime_addr, HOST_PTR_SIZE, out);
+}
+
+int ft_layout_from_debug_offsets_abi(struct ft_proc *p, uint64_t runtime_addr, int ptr_size,
+                                     struct ft_layout *out)
 {
     unsigned char head[24];
     if (ft_proc_read(p, runtime_addr, head, sizeof head) < 0)
@@ -139,9 +171,9 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
     }
     uint64_t hex = u64_at(head, 8);
     int major = (int)(hex >> 24) & 0xFF, minor = (int)(hex >> 16) & 0xFF;
-    if (ft_layout_for_version(major, minor, hex, out) < 0)
+    if (ft_layout_for_abi(major, minor, hex, ptr_size, out) < 0)
         return -1;
-    const struct ft_layout_row *row = row_for(major, minor, 0);
+    const struct ft_layout_row *row = row_for(major, minor, 0, ptr_size);
     if (!row->debug_offsets_size || row->debug_offsets_size > MAX_DEBUG_OFFSETS_SIZE) {
         ft_fail(FT_E_VERSION, "CPython %d.%d publishes _Py_DebugOffsets but frametap's layout "
                 "for it has no descriptor; regenerate layouts (tools/gen_layouts.sh)", major, minor);
@@ -154,7 +186,7 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
      * in both flavours' _Py_DebugOffsets); every offset and constant that
      * differs between flavours then comes from that flavour's row. */
     if (u64_at(blob, row->dbg_free_threaded) != 0) {
-        row = row_for(major, minor, 1);
+        row = row_for(major, minor, 1, ptr_size);
         if (!row) {
             ft_fail(FT_E_VERSION, "this CPython %d.%d is a free-threaded build (python%d.%dt): "
                     "frametap reads only default (GIL) builds so far", major, minor, major, minor);
@@ -164,7 +196,7 @@ int ft_layout_from_debug_offsets(struct ft_proc *p, uint64_t runtime_addr, struc
         out->c = row->consts;
         out->generated_from = row->generated_from;
     }
-    if (apply_published(row, blob, out) < 0 || !plausible(&out->off)) {
+    if (apply_published(row, blob, out) < 0 || !plausible(row, &out->off)) {
         ft_fail(FT_E_CORRUPT, "_Py_DebugOffsets of CPython %d.%d holds implausible offsets; "
                 "refusing to use them", major, minor);
         return -1;

@@ -93,10 +93,10 @@ int ftobj_read_type_head(struct ft_reader *r, uint64_t type, struct type_head *h
         return ftobj_corrupt("object without a type", type);
     if (ft_proc_read(r->proc, type, buf, (size_t)end) < 0)
         return -1;
-    h->name = ft_u64_in(buf, sizeof buf, o->type_name);
-    h->flags = ft_u64_in(buf, sizeof buf, o->type_flags);
-    h->basicsize = (int64_t)ft_u64_in(buf, sizeof buf, o->type_basicsize);
-    h->dictoffset = (int64_t)ft_u64_in(buf, sizeof buf, o->type_dictoffset);
+    h->name = ft_word_in(r->layout, buf, sizeof buf, o->type_name);
+    h->flags = ft_word_in(r->layout, buf, sizeof buf, o->type_flags);
+    h->basicsize = ft_sword_in(r->layout, buf, sizeof buf, o->type_basicsize);
+    h->dictoffset = ft_sword_in(r->layout, buf, sizeof buf, o->type_dictoffset);
     return 0;
 }
 
@@ -172,14 +172,14 @@ int ft_type_base(struct ft_reader *r, uint64_t type, uint64_t *base)
     }
     if (!type)
         return ftobj_corrupt("NULL type", type);
-    return ft_read_u64(r->proc, type + offs(r)->type_base, base);
+    return ft_read_word(r->proc, r->layout, type + offs(r)->type_base, base);
 }
 
 int ft_obj_type(struct ft_reader *r, uint64_t addr, uint64_t *type)
 {
     if (!addr)
         return ftobj_corrupt("NULL object", addr);
-    return ft_read_u64(r->proc, addr + offs(r)->ob_type, type);
+    return ft_read_word(r->proc, r->layout, addr + offs(r)->ob_type, type);
 }
 
 int ftobj_expect_type(struct ft_reader *r, uint64_t addr, uint64_t type, enum ft_builtin_type t)
@@ -241,7 +241,7 @@ static void parse_str_head(const struct ft_reader *r, const unsigned char *head,
     const struct ft_offsets *o = offs(r);
     const struct ft_consts *k = consts(r);
     uint32_t state = (uint32_t)ft_i32_in(head, n, o->unicode_state);
-    s->length = (int64_t)ft_u64_in(head, n, o->unicode_length);
+    s->length = ft_sword_in(r->layout, head, n, o->unicode_length);
     s->kind = (int)((state >> k->state_kind_shift) & k->state_kind_mask);
     s->compact = (state >> k->state_compact_bit) & 1;
     s->ascii = (state >> k->state_ascii_bit) & 1;
@@ -259,7 +259,7 @@ static int str_layout_usable(const struct ft_reader *r)
 int ftobj_check_str_head(struct ft_reader *r, uint64_t addr, const unsigned char *head, size_t n,
                          struct str_head *s)
 {
-    if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_u64_in(head, n, offs(r)->ob_type)))
+    if (!ft_is_builtin_type(r, FT_TYPE_STR, ft_word_in(r->layout, head, n, offs(r)->ob_type)))
         return NOT_STR;
     parse_str_head(r, head, n, s);
     if (!s->compact || (s->kind != 1 && s->kind != 2 && s->kind != 4) || (s->ascii && s->kind != 1) ||
@@ -407,7 +407,7 @@ int ftobj_long_shape(const struct ft_reader *r, uint64_t addr, const unsigned ch
     const struct ft_offsets *o = offs(r);
     const struct ft_consts *c = consts(r);
     if (o->long_tag != FT_ABSENT) {
-        uint64_t tag = ft_u64_in(head, n, o->long_tag);
+        uint64_t tag = ft_word_in(r->layout, head, n, o->long_tag);
         uint64_t sign = tag & c->long_sign_mask;
         *ndigits = tag >> c->long_non_size_bits;
         *negative = sign == c->long_sign_negative;
@@ -417,7 +417,7 @@ int ftobj_long_shape(const struct ft_reader *r, uint64_t addr, const unsigned ch
             *ndigits = 0;
         return 0;
     }
-    int64_t size = (int64_t)ft_u64_in(head, n, o->long_size);
+    int64_t size = ft_sword_in(r->layout, head, n, o->long_size);
     *negative = size < 0;
     *ndigits = size < 0 ? 0 - (uint64_t)size : (uint64_t)size;
     return 0;
@@ -461,7 +461,7 @@ static int read_long(struct ft_reader *r, uint64_t addr, int *negative, uint64_t
         return ftobj_corrupt("NULL int", addr);
     size_t n;
     if (ftobj_read_prefix(r, addr, buf, need, full, &n) < 0 ||
-        ftobj_expect_type(r, addr, ft_u64_in(buf, n, o->ob_type), FT_TYPE_INT) < 0 ||
+        ftobj_expect_type(r, addr, ft_word_in(r->layout, buf, n, o->ob_type), FT_TYPE_INT) < 0 ||
         ftobj_long_shape(r, addr, buf, n, negative, &ndigits) < 0)
         return -1;
     if (ndigits > max_digits) {
@@ -562,7 +562,7 @@ static int keys_by_size(struct ft_reader *r, uint64_t keys, const unsigned char 
                         uint64_t *size, uint64_t *index_bytes, struct keys_info *k)
 {
     const struct ft_offsets *o = offs(r);
-    int64_t s = (int64_t)ft_u64_in(head, n, o->dictkeys_size);
+    int64_t s = ft_sword_in(r->layout, head, n, o->dictkeys_size);
     if (s <= 0 || (s & (s - 1)) || s > (1ll << KEYS_LOG2_MAX))
         return ftobj_corrupt("dict keys with an impossible table size", keys);
     *size = (uint64_t)s;
@@ -592,7 +592,7 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
                                                 : keys_by_size(r, keys, head, n, &size, &index_bytes, k);
     if (rc < 0)
         return -1;
-    int64_t nentries = (int64_t)ft_u64_in(head, n, o->dictkeys_nentries);
+    int64_t nentries = ft_sword_in(r->layout, head, n, o->dictkeys_nentries);
     if (nentries < 0 || (uint64_t)nentries > size)
         return ftobj_corrupt("dict keys with an impossible entry count", keys);
     if (nentries > FT_DICT_MAX_ENTRIES) {
@@ -600,8 +600,9 @@ static int read_keys(struct ft_reader *r, uint64_t keys, struct keys_info *k)
                 (unsigned long long)keys, (long long)nentries, FT_DICT_MAX_ENTRIES);
         return -1;
     }
-    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + PTR > k->entry_size ||
-        k->value_off + PTR > k->entry_size) {
+    uint64_t word = (uint64_t)r->layout->ptr_size;
+    if (!k->entry_size || k->entry_size > FT_DICT_ENTRY_MAX || k->key_off + word > k->entry_size ||
+        k->value_off + word > k->entry_size) {
         ft_fail(FT_E_VERSION, "dict entry layout not usable");
         return -1;
     }
@@ -673,9 +674,10 @@ int ft_dict_iter_init(struct ft_reader *r, uint64_t dict, struct ft_dict_iter *i
         return ftobj_corrupt("NULL dict", dict);
     if (ft_proc_read(r->proc, dict, head, n) < 0)
         return -1;
-    if (!is_dict_type(r, ft_u64_in(head, n, o->ob_type)))
+    if (!is_dict_type(r, ft_word_in(r->layout, head, n, o->ob_type)))
         return ftobj_corrupt("object that is not a dict", dict);
-    uint64_t keys = ft_u64_in(head, n, o->dict_keys), values = ft_u64_in(head, n, o->dict_values);
+    uint64_t keys = ft_word_in(r->layout, head, n, o->dict_keys);
+    uint64_t values = ft_word_in(r->layout, head, n, o->dict_values);
     if (values && values_capacity(r, values, &cap) < 0)
         return -1;
     return iter_start(r, keys, values ? values + o->dictvalues_values : 0, values ? cap : 0, it);
@@ -689,10 +691,10 @@ static int fill(struct ft_dict_iter *it)
     uint64_t nv = it->values_cap > it->pos ? it->values_cap - it->pos : 0;
     struct ft_remote_iov iov[2] = {
         {it->entries + it->pos * it->entry_size, it->buf, (size_t)(n * it->entry_size)},
-        {it->values + it->pos * PTR, it->vbuf, 0},
+        {it->values + it->pos * wordsz(it->r), it->vbuf, 0},
     };
     nv = nv < n ? nv : n;
-    iov[1].len = (size_t)(nv * PTR);
+    iov[1].len = (size_t)(nv * wordsz(it->r));
     if (iov[0].len + iov[1].len > it->read_max - it->read)
         return FT_ITER_SPENT;
     it->read += iov[0].len + iov[1].len;
@@ -711,9 +713,10 @@ int ft_dict_iter_next(struct ft_dict_iter *it, uint64_t *key, uint64_t *value)
             return rc;
         uint64_t i = it->pos - it->first;
         const unsigned char *e = it->buf + i * it->entry_size;
-        uint64_t k = ft_u64_in(e, (size_t)it->entry_size, it->key_off);
-        uint64_t v = !it->values ? ft_u64_in(e, (size_t)it->entry_size, it->value_off)
-                   : it->pos < it->values_cap ? it->vbuf[i] : 0;
+        const struct ft_layout *l = it->r->layout;
+        uint64_t k = ft_word_in(l, e, (size_t)it->entry_size, it->key_off);
+        uint64_t v = !it->values ? ft_word_in(l, e, (size_t)it->entry_size, it->value_off)
+                   : it->pos < it->values_cap ? ft_word_in(l, it->vbuf, sizeof it->vbuf, i * wordsz(it->r)) : 0;
         it->pos++;
         if (k && v) { /* NULL key: deleted entry; NULL value: not set here */
             *key = k;
@@ -769,7 +772,7 @@ static int shared_keys_attr(struct ft_reader *r, uint64_t type, const struct typ
     uint64_t keys;
     if (!(h->flags & consts(r)->tpflags_heaptype))
         return ftobj_corrupt("instance values of a static type", type);
-    if (ft_read_u64(r->proc, type + offs(r)->heaptype_cached_keys, &keys) < 0)
+    if (ft_read_word(r->proc, r->layout, type + offs(r)->heaptype_cached_keys, &keys) < 0)
         return -1;
     if (!keys)
         return ftobj_corrupt("instance values without shared keys", type);
@@ -786,7 +789,8 @@ static int inline_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const s
 {
     const struct ft_offsets *o = offs(r);
     unsigned char head[16] = {0};
-    if (h->basicsize < (int64_t)(o->ob_type + PTR) || h->basicsize > BASICSIZE_MAX || h->basicsize % PTR)
+    if (h->basicsize < (int64_t)(o->ob_type + wordsz(r)) || h->basicsize > BASICSIZE_MAX ||
+        h->basicsize % wordsz(r))
         return ftobj_corrupt("type with an impossible tp_basicsize", type);
     if (o->dictvalues_values > sizeof head || o->dictvalues_valid == FT_ABSENT) {
         ft_fail(FT_E_VERSION, "inline values layout not usable");
@@ -817,11 +821,11 @@ static int managed_attr(struct ft_reader *r, uint64_t obj, uint64_t type, const 
         ft_fail(FT_E_VERSION, "managed dict layout not usable");
         return -1;
     }
-    if (ft_read_u64(r->proc, obj - o->managed_dict_before, &word) < 0)
+    if (ft_read_word(r->proc, r->layout, obj - o->managed_dict_before, &word) < 0)
         return -1;
     if (o->managed_values_before != FT_ABSENT) { /* 3.11: values in their own word */
         if (obj < o->managed_values_before ||
-            ft_read_u64(r->proc, obj - o->managed_values_before, &values) < 0)
+            ft_read_word(r->proc, r->layout, obj - o->managed_values_before, &values) < 0)
             return obj < o->managed_values_before ? ftobj_corrupt("object too low", obj) : -1;
         if (values)
             return shared_keys_attr(r, type, h, values + o->dictvalues_values, UINT64_MAX, name, value);
@@ -848,7 +852,7 @@ int ft_obj_attr(struct ft_reader *r, uint64_t obj, const char *name, uint64_t *v
                 (long long)h.dictoffset);
         return -1;
     }
-    if (ft_read_u64(r->proc, obj + (uint64_t)h.dictoffset, &dict) < 0)
+    if (ft_read_word(r->proc, r->layout, obj + (uint64_t)h.dictoffset, &dict) < 0)
         return -1;
     return dict ? ft_dict_lookup_str(r, dict, name, value) : FT_OBJ_ABSENT;
 }
@@ -863,7 +867,7 @@ int ft_find_module(struct ft_reader *r, uint64_t interp, const char *name, uint6
         ft_fail(FT_E_VERSION, "this layout does not say where sys.modules is");
         return -1;
     }
-    if (ft_read_u64(r->proc, interp + o->interp_modules, &modules) < 0)
+    if (ft_read_word(r->proc, r->layout, interp + o->interp_modules, &modules) < 0)
         return -1;
     if (!modules) /* the interpreter is starting or finishing */
         return FT_OBJ_ABSENT;
@@ -882,7 +886,7 @@ int ft_module_dict(struct ft_reader *r, uint64_t module, uint64_t *dict)
 {
     uint64_t type;
     if (ft_obj_type(r, module, &type) < 0 || ftobj_expect_type(r, module, type, FT_TYPE_MODULE) < 0 ||
-        ft_read_u64(r->proc, module + offs(r)->module_dict, dict) < 0)
+        ft_read_word(r->proc, r->layout, module + offs(r)->module_dict, dict) < 0)
         return -1;
     return *dict ? 0 : FT_OBJ_ABSENT;
 }

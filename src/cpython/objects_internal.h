@@ -11,11 +11,13 @@
 #include "objects.h"
 
 #define OBJ_HEAD_MAX 128           /* bytes of a str, dict or int head        */
-#define PTR 8u                     /* bytes of a pointer: targets are 64-bit  */
+#define PTR 8u                     /* the widest pointer a target has (bounds) */
 #define NOT_STR 1                  /* ftobj_check_str_head(): another type    */
 
 static inline const struct ft_offsets *offs(const struct ft_reader *r) { return &r->layout->off; }
 static inline const struct ft_consts *consts(const struct ft_reader *r) { return &r->layout->c; }
+/* Bytes of a pointer or Py_ssize_t in the target (the layout's ptr_size). */
+static inline unsigned wordsz(const struct ft_reader *r) { return (unsigned)r->layout->ptr_size; }
 
 struct type_head {
     uint64_t name, flags;

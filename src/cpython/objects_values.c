@@ -180,8 +180,9 @@ int ft_set_iter_init(struct ft_reader *r, uint64_t set, struct ft_set_iter *it, 
         !it->table)
         return ftobj_corrupt("set with an impossible table", set);
     it->entry_size = consts(r)->set_entry_size;
-    if (!it->entry_size || it->entry_size > FT_SET_ENTRY_MAX || o->setentry_key + PTR > it->entry_size ||
-        o->setentry_hash + PTR > it->entry_size) {
+    uint64_t word = (uint64_t)r->layout->ptr_size;
+    if (!it->entry_size || it->entry_size > FT_SET_ENTRY_MAX || o->setentry_key + word > it->entry_size ||
+        o->setentry_hash + word > it->entry_size) {
         ft_fail(FT_E_VERSION, "set entry layout not usable");
         return -1;
     }

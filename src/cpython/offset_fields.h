@@ -19,6 +19,7 @@
     X(runtime_interpreters_head) /* _PyRuntime.interpreters.head          */   \
     X(runtime_interpreters_main) /* _PyRuntime.interpreters.main          */   \
     X(runtime_tstate_current)    /* _PyRuntime.gilstate.tstate_current <=3.11 */ \
+    X(runtime_main_interpreter)  /* _PyRuntime._main_interpreter (static), 3.11+ */ \
     X(interp_next)                                                             \
     X(interp_id)                                                               \
     X(interp_threads_head)                                                     \
@@ -218,6 +219,9 @@ struct ft_consts {
 struct ft_layout_row {
     int major, minor;
     int free_threaded;            /* generated with Py_GIL_DISABLED (3.13t+) */
+    int ptr_size;                 /* sizeof(void *) of the ABI compiled for: 8 for
+                                     the host, 4 for wasm32 (Py_ssize_t, size_t and
+                                     long are as wide in both) */
     const char *generated_from;   /* full version of the headers used */
     uint64_t debug_offsets_size;  /* sizeof(_Py_DebugOffsets); 0 before 3.13 */
     uint64_t dbg_version;         /* where PY_VERSION_HEX lives in it        */

@@ -40,7 +40,7 @@ static int innermost(struct ft_reader *r, const struct ft_thread *t, uint64_t *f
     struct tstate_view v;
     if (n > sizeof buf || ft_proc_read(r->proc, t->tstate, buf, n) < 0)
         return -1;
-    ft_tstate_parse(o, buf, n, &v);
+    ft_tstate_parse(r->layout, buf, n, &v);
     *cframe = v.cframe;
     *frame = v.frame;
     if (v.cframe && ft_read_u64(r->proc, v.cframe + o->cframe_current_frame, frame) < 0)

@@ -116,7 +116,7 @@ size_t ft_pyframe_span(const struct ft_offsets *o)
 static int pyframe_alive(struct ft_reader *r, const unsigned char *b, size_t span, int top, int strict)
 {
     const struct ft_offsets *o = &r->layout->off;
-    if (o->ob_refcnt != FT_ABSENT && (int64_t)ft_u64_in(b, span, o->ob_refcnt) <= 0) {
+    if (o->ob_refcnt != FT_ABSENT && ft_sword_in(r->layout, b, span, o->ob_refcnt) <= 0) {
         ft_fail(FT_E_CORRUPT, "the chain reached a freed frame");
         return 0;
     }
@@ -152,7 +152,7 @@ enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame)
         int top = s->n == 0;
         if (!pyframe_alive(r, b, span, top, s->strict))
             return WALK_TORN;
-        uint64_t code = ft_u64_in(b, span, o->pyframe_code);
+        uint64_t code = ft_word_in(r->layout, b, span, o->pyframe_code);
         int32_t lasti = ft_i32_in(b, span, o->pyframe_lasti);
         int64_t offset = lasti < 0 ? -1 : (int64_t)lasti * (int64_t)r->layout->c.lasti_unit;
         if (kind == VIEW_FRAME)
@@ -160,7 +160,7 @@ enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame)
         int pushed = push_raw(s, code, offset, frame);
         if (pushed <= 0)
             return pushed < 0 ? WALK_TORN : WALK_OK;
-        frame = ft_u64_in(b, span, o->pyframe_back);
+        frame = ft_word_in(r->layout, b, span, o->pyframe_back);
         if (frame && cycle_seen(&cc, frame))
             return loops();
     }
@@ -229,13 +229,13 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
             return st;
         uint8_t owner = ft_u8_in(b, span, o->iframe_owner);
         int shim = k->first_shim_owner && owner >= k->first_shim_owner;
-        uint64_t code = ft_u64_in(b, span, o->iframe_executable) & tag_mask;
+        uint64_t code = ft_word_in(r->layout, b, span, o->iframe_executable) & tag_mask;
         /* 3.11 marks a generator resumed from C as an entry frame too: a
          * chain may not end at a generator's frame. */
         int is_entry = o->iframe_is_entry != FT_ABSENT && ft_u8_in(b, span, o->iframe_is_entry);
         s->ends_at_entry = shim || (is_entry && owner != k->generator_owner);
         if (s->entry_check && (shim || is_entry) &&
-            !entry_hangs_right(s, ft_u64_in(b, span, o->iframe_previous)))
+            !entry_hangs_right(s, ft_word_in(r->layout, b, span, o->iframe_previous)))
             return WALK_TORN;
         if (kind == VIEW_FRAME)
             ft_evidence_add(&r->scratch->ev, frame, b, span,
@@ -244,7 +244,7 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
             return WALK_TORN;
         callee_python = !shim;
         if (!shim) {
-            int64_t offset = (int64_t)(ft_u64_in(b, span, o->iframe_instr) -
+            int64_t offset = (int64_t)(ft_word_in(r->layout, b, span, o->iframe_instr) -
                                        (code + o->code_code_adaptive));
             int pushed = push_raw(s, code, offset, frame);
             if (pushed < 0)
@@ -252,7 +252,7 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
             if (!pushed)
                 break;
         }
-        frame = ft_u64_in(b, span, o->iframe_previous);
+        frame = ft_word_in(r->layout, b, span, o->iframe_previous);
         if (frame && cycle_seen(&cc, frame))
             return loops();
     }
@@ -296,27 +296,29 @@ size_t ft_tstate_span(const struct ft_offsets *o)
     return (size_t)m + 8;
 }
 
-static uint64_t field_or_zero(const unsigned char *buf, size_t n, uint64_t off)
+static uint64_t field_or_zero(const struct ft_layout *l, const unsigned char *buf, size_t n,
+                              uint64_t off)
 {
-    return off == FT_ABSENT ? 0 : ft_u64_in(buf, n, off);
+    return off == FT_ABSENT ? 0 : ft_word_in(l, buf, n, off);
 }
 
-void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_t n,
+void ft_tstate_parse(const struct ft_layout *l, const unsigned char *buf, size_t n,
                      struct tstate_view *v)
 {
-    v->next = ft_u64_in(buf, n, o->tstate_next);
-    v->thread_id = ft_u64_in(buf, n, o->tstate_thread_id);
-    v->native_id = field_or_zero(buf, n, o->tstate_native_thread_id);
-    v->chunk = field_or_zero(buf, n, o->tstate_datastack_chunk);
-    v->top = field_or_zero(buf, n, o->tstate_datastack_top);
-    v->limit = field_or_zero(buf, n, o->tstate_datastack_limit);
-    v->cframe = field_or_zero(buf, n, o->tstate_cframe);
+    const struct ft_offsets *o = &l->off;
+    v->next = ft_word_in(l, buf, n, o->tstate_next);
+    v->thread_id = ft_word_in(l, buf, n, o->tstate_thread_id);
+    v->native_id = field_or_zero(l, buf, n, o->tstate_native_thread_id);
+    v->chunk = field_or_zero(l, buf, n, o->tstate_datastack_chunk);
+    v->top = field_or_zero(l, buf, n, o->tstate_datastack_top);
+    v->limit = field_or_zero(l, buf, n, o->tstate_datastack_limit);
+    v->cframe = field_or_zero(l, buf, n, o->tstate_cframe);
     v->frame = 0;
     v->prev_cframe = 0;
     if (o->tstate_frame != FT_ABSENT)
-        v->frame = ft_u64_in(buf, n, o->tstate_frame);
+        v->frame = ft_word_in(l, buf, n, o->tstate_frame);
     else if (o->tstate_current_frame != FT_ABSENT)
-        v->frame = ft_u64_in(buf, n, o->tstate_current_frame);
+        v->frame = ft_word_in(l, buf, n, o->tstate_current_frame);
 }
 
 /* The thread state and (3.11-3.12) the current frame behind its C frame. */
@@ -331,7 +333,7 @@ static int read_tstate(struct ft_reader *r, struct ft_thread *t, struct tstate_v
     }
     if (ft_proc_read(r->proc, t->tstate, w->tstate, n) < 0)
         return -1;
-    ft_tstate_parse(o, w->tstate, n, v);
+    ft_tstate_parse(r->layout, w->tstate, n, v);
     if (t->thread_id && v->thread_id != t->thread_id) {
         t->gone = 1;
         ft_fail(FT_E_CORRUPT, "the thread ended (its state now belongs to another thread)");
@@ -343,18 +345,19 @@ static int read_tstate(struct ft_reader *r, struct ft_thread *t, struct tstate_v
     uint64_t caller = 0;
     if (ft_cframe_len(o) > sizeof c || ft_proc_read(r->proc, v->cframe + ft_cframe_lo(o), c, ft_cframe_len(o)) < 0)
         return -1;
-    ft_cframe_parse(o, c, v);
-    if (v->prev_cframe && ft_read_u64(r->proc, v->prev_cframe + o->cframe_current_frame, &caller) < 0)
+    ft_cframe_parse(r->layout, c, v);
+    if (v->prev_cframe && ft_read_word(r->proc, r->layout, v->prev_cframe + o->cframe_current_frame, &caller) < 0)
         return -1;
     ft_expect_entry_caller(r, caller);
     return 0;
 }
 
-void ft_cframe_parse(const struct ft_offsets *o, const unsigned char *b, struct tstate_view *v)
+void ft_cframe_parse(const struct ft_layout *l, const unsigned char *b, struct tstate_view *v)
 {
+    const struct ft_offsets *o = &l->off;
     size_t n = ft_cframe_len(o);
-    v->frame = ft_u64_in(b, n, o->cframe_current_frame - ft_cframe_lo(o));
-    v->prev_cframe = ft_u64_in(b, n, o->cframe_previous - ft_cframe_lo(o));
+    v->frame = ft_word_in(l, b, n, o->cframe_current_frame - ft_cframe_lo(o));
+    v->prev_cframe = ft_word_in(l, b, n, o->cframe_previous - ft_cframe_lo(o));
 }
 
 
@@ -393,13 +396,14 @@ static void copy_chunks(struct ft_reader *r, const struct tstate_view *v, size_t
     uint64_t chunk = v->chunk, prev;
     for (int i = 0; i < MAX_CHUNKS; i++) {
         uint64_t top;
-        if (ft_read_u64(r->proc, chunk + o->stackchunk_previous, &prev) < 0 || !prev ||
-            ft_read_u64(r->proc, prev + o->stackchunk_top, &top) < 0 || top > WINDOW_MAX / 8) {
+        if (ft_read_word(r->proc, r->layout, chunk + o->stackchunk_previous, &prev) < 0 || !prev ||
+            ft_read_word(r->proc, r->layout, prev + o->stackchunk_top, &top) < 0 ||
+            top > WINDOW_MAX / (uint64_t)r->layout->ptr_size) {
             ft_error_clear();
             return;
         }
         if (top)
-            view_copy(r, prev + o->stackchunk_data, (size_t)top * 8, VIEW_CHUNK, &w->window, &used, cap);
+            view_copy(r, prev + o->stackchunk_data, (size_t)top * (size_t)r->layout->ptr_size, VIEW_CHUNK, &w->window, &used, cap);
         chunk = prev;
     }
 }

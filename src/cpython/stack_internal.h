@@ -141,13 +141,13 @@ static inline size_t ft_cframe_len(const struct ft_offsets *o)
 /* 3.11-3.12: from the C frame's bytes (ft_cframe_lo onwards), its current
  * frame and its caller's C frame; and arms the entry-frame check of the
  * next walk (the caller's current frame, `caller_frame`, known). */
-void ft_cframe_parse(const struct ft_offsets *o, const unsigned char *b, struct tstate_view *v);
+void ft_cframe_parse(const struct ft_layout *l, const unsigned char *b, struct tstate_view *v);
 void ft_expect_entry_caller(struct ft_reader *r, uint64_t caller_frame);
 
 /* Bytes of a thread state to read to see every field in tstate_view. */
 size_t ft_tstate_span(const struct ft_offsets *o);
 /* Fills v from a thread state copied into buf (frame 0 when behind cframe). */
-void ft_tstate_parse(const struct ft_offsets *o, const unsigned char *buf, size_t n,
+void ft_tstate_parse(const struct ft_layout *l, const unsigned char *buf, size_t n,
                      struct tstate_view *v);
 int ft_walk_scratch_ensure(struct ft_reader *r);
 /* Starts a read: empty raw stack, evidence, copies and view. */

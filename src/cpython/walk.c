@@ -21,8 +21,10 @@ static int64_t native_id_of(struct ft_reader *r, const struct ft_runtime *rt, ui
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t v = 0;
+    if (!rt->os_threads)
+        return -1; /* a wasm guest's thread ids are its own, not the host's */
     if (o->tstate_native_thread_id != FT_ABSENT) {
-        if (ft_read_u64(r->proc, tstate + o->tstate_native_thread_id, &v) < 0)
+        if (ft_read_word(r->proc, r->layout, tstate + o->tstate_native_thread_id, &v) < 0)
             return -1;
         return ft_proc_host_tid(r->proc, (int64_t)v);
     }
@@ -67,7 +69,7 @@ int ft_gc_state(struct ft_reader *r, uint64_t interp, int *collecting, uint64_t 
         return 0;
     if (ft_read_i32(r->proc, at, &flag) < 0 ||
         (flag && o->interp_gc_frame != FT_ABSENT &&
-         ft_read_u64(r->proc, interp + o->interp_gc_frame, frame) < 0))
+         ft_read_word(r->proc, r->layout, interp + o->interp_gc_frame, frame) < 0))
         return -1;
     *collecting = flag != 0;
     return 0;
@@ -92,12 +94,12 @@ uint64_t ft_gil_holder(struct ft_reader *r, const struct ft_runtime *rt, uint64_
     const struct ft_offsets *o = &r->layout->off;
     uint64_t holder = 0;
     if (o->runtime_tstate_current != FT_ABSENT) {
-        if (ft_read_u64(r->proc, rt->addr + o->runtime_tstate_current, &holder) < 0)
+        if (ft_read_word(r->proc, r->layout, rt->addr + o->runtime_tstate_current, &holder) < 0)
             holder = 0;
     } else if (o->interp_gil_holder != FT_ABSENT) {
         int32_t locked = 0;
         if (ft_read_i32(r->proc, interp + o->interp_gil_locked, &locked) < 0 || !locked ||
-            ft_read_u64(r->proc, interp + o->interp_gil_holder, &holder) < 0)
+            ft_read_word(r->proc, r->layout, interp + o->interp_gil_holder, &holder) < 0)
             holder = 0;
     }
     ft_error_clear();
@@ -123,7 +125,7 @@ static int read_thread(struct ft_reader *r, const struct ft_runtime *rt, struct 
     t->interp = interp;
     t->interp_id = interp_id;
     t->holds_gil = tstate == holder;
-    if (ft_read_u64(r->proc, tstate + o->tstate_thread_id, &t->thread_id) < 0)
+    if (ft_read_word(r->proc, r->layout, tstate + o->tstate_thread_id, &t->thread_id) < 0)
         return -1;
     t->native_id = native_id_of(r, rt, tstate, t->thread_id);
     if (t->native_id > 0 && r->proc->pid > 0) {
@@ -166,7 +168,7 @@ static int walk_threads(struct ft_reader *r, const struct ft_runtime *rt, uint64
     const struct ft_offsets *o = &r->layout->off;
     uint64_t id = 0, tstate;
     if (ft_read_u64(r->proc, interp + o->interp_id, &id) < 0 ||
-        ft_read_u64(r->proc, interp + o->interp_threads_head, &tstate) < 0)
+        ft_read_word(r->proc, r->layout, interp + o->interp_threads_head, &tstate) < 0)
         return -1;
     uint64_t holder = ft_gil_holder(r, rt, interp);
     struct cycle_check cc = {0, 1, 0};
@@ -179,7 +181,7 @@ static int walk_threads(struct ft_reader *r, const struct ft_runtime *rt, uint64
         if (read_thread(r, rt, t, tstate, interp, (int64_t)id, holder, opts) < 0)
             return -1;
         set_python_name(t, names);
-        if (ft_read_u64(r->proc, tstate + o->tstate_next, &tstate) < 0)
+        if (ft_read_word(r->proc, r->layout, tstate + o->tstate_next, &tstate) < 0)
             return -1;
         if (tstate && cycle_seen(&cc, tstate)) {
             ft_fail(FT_E_CORRUPT, "thread list of interpreter %lld loops", (long long)id);
@@ -204,7 +206,7 @@ static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,
 {
     const struct ft_offsets *o = &r->layout->off;
     uint64_t interp;
-    if (ft_read_u64(r->proc, rt->addr + o->runtime_interpreters_head, &interp) < 0)
+    if (ft_read_word(r->proc, r->layout, rt->addr + o->runtime_interpreters_head, &interp) < 0)
         return -1;
     if (!interp) {
         char who[PATH_MAX + 128];
@@ -215,7 +217,7 @@ static int snapshot_once(struct ft_reader *r, const struct ft_runtime *rt,
     struct cycle_check cc = {0, 1, 0};
     for (size_t i = 0; interp && i < FT_MAX_INTERPRETERS; i++) {
         if (walk_interp(r, rt, interp, list, opts) < 0 ||
-            ft_read_u64(r->proc, interp + o->interp_next, &interp) < 0)
+            ft_read_word(r->proc, r->layout, interp + o->interp_next, &interp) < 0)
             return -1;
         if (interp && cycle_seen(&cc, interp))
             break;
@@ -260,12 +262,12 @@ int ft_list_tstates(struct ft_reader *r, const struct ft_runtime *rt, struct ft_
     const struct ft_offsets *o = &r->layout->off;
     uint64_t interp;
     *count = 0;
-    if (ft_read_u64(r->proc, rt->addr + o->runtime_interpreters_head, &interp) < 0)
+    if (ft_read_word(r->proc, r->layout, rt->addr + o->runtime_interpreters_head, &interp) < 0)
         return -1;
     struct cycle_check ci = {0, 1, 0};
     for (size_t i = 0; interp && i < FT_MAX_INTERPRETERS; i++) {
         uint64_t tstate, id;
-        if (ft_read_u64(r->proc, interp + o->interp_threads_head, &tstate) < 0 ||
+        if (ft_read_word(r->proc, r->layout, interp + o->interp_threads_head, &tstate) < 0 ||
             ft_read_u64(r->proc, interp + o->interp_id, &id) < 0)
             return -1;
         struct cycle_check ct = {0, 1, 0};
@@ -274,14 +276,14 @@ int ft_list_tstates(struct ft_reader *r, const struct ft_runtime *rt, struct ft_
             t->tstate = tstate;
             t->interp = interp;
             t->interp_id = (int64_t)id;
-            if (ft_read_u64(r->proc, tstate + o->tstate_thread_id, &t->thread_id) < 0 ||
-                ft_read_u64(r->proc, tstate + o->tstate_next, &tstate) < 0)
+            if (ft_read_word(r->proc, r->layout, tstate + o->tstate_thread_id, &t->thread_id) < 0 ||
+                ft_read_word(r->proc, r->layout, tstate + o->tstate_next, &tstate) < 0)
                 return -1;
             t->native_id = native_id_of(r, rt, t->tstate, t->thread_id);
             if (tstate && cycle_seen(&ct, tstate))
                 return -1;
         }
-        if (ft_read_u64(r->proc, interp + o->interp_next, &interp) < 0)
+        if (ft_read_word(r->proc, r->layout, interp + o->interp_next, &interp) < 0)
             return -1;
         if (interp && cycle_seen(&ci, interp))
             break;

@@ -28,6 +28,10 @@ struct ft_dump_header {
     int core_by_gdb;                    /* written by gdb's gcore, not by a crash */
     int core_have_fault;
     unsigned long long core_fault_address;
+    const char *wasm;                   /* "wasm 3.13.2 in node" for a runtime in a wasm
+                                           memory, else NULL: then ... */
+    unsigned long long memory_base;     /* ... where linear address 0 is in the process */
+    unsigned long long memory_size;     /* ... and how many bytes the memory has now */
 };
 
 /* The locals of frame j of thread i, or NULL (not asked for, or the

@@ -24,6 +24,11 @@
  * "<GC>" frame has neither.
  * dump --core adds core, written_by ("kernel" or "gdb"), signal (0 for
  * gdb's cores) and fault_address after runtime_address.
+ * A runtime in a wasm memory adds wasm (its label, "wasm 3.13.2 in node")
+ * and memory: {base (where linear address 0 is in the process), size};
+ * runtime_address is then a linear address, and native_id null. `dump`
+ * writes {pid, command, paused, interpreters: [one such object per wasm
+ * runtime]} for such a process.
  */
 #include "dump_format.h"
 
@@ -100,8 +105,11 @@ static void frame_json(struct strbuf *out, const struct ft_frame *f, const struc
 static void thread_json(struct strbuf *out, const struct ft_dump_header *h, size_t i,
                         const struct ft_thread *t, const struct ft_native_thread *nt)
 {
-    sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
-              (unsigned long long)t->thread_id);
+    if (h->wasm)
+        sb_printf(out, "{\"native_id\":null,\"ident\":%llu,", (unsigned long long)t->thread_id);
+    else
+        sb_printf(out, "{\"native_id\":%lld,\"ident\":%llu,", (long long)t->native_id,
+                  (unsigned long long)t->thread_id);
     key(out, "name");
     sb_json_string(out, t->name);
     sb_puts(out, ",");
@@ -161,6 +169,11 @@ void ft_dump_json(struct strbuf *out, const struct ft_dump_header *h, const stru
     key(out, "runtime_found_by");
     sb_json_string(out, h->found_by);
     sb_printf(out, ",\"runtime_address\":%llu", (unsigned long long)h->runtime_address);
+    if (h->wasm) {
+        sb_puts(out, ",\"wasm\":");
+        sb_json_string(out, h->wasm);
+        sb_printf(out, ",\"memory\":{\"base\":%llu,\"size\":%llu}", h->memory_base, h->memory_size);
+    }
     if (h->core) {
         sb_puts(out, ",\"core\":");
         sb_json_string(out, h->core);

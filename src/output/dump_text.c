@@ -41,9 +41,15 @@ static void thread_names(struct strbuf *out, const struct ft_thread *t)
     }
 }
 
-static void thread_header(struct strbuf *out, const struct ft_thread *t)
+static void thread_header(struct strbuf *out, const struct ft_dump_header *h, const struct ft_thread *t)
 {
-    sb_printf(out, "Thread %lld", (long long)t->native_id);
+    if (h->wasm) {
+        sb_puts(out, "Thread [");
+        esc(out, h->wasm);
+        sb_puts(out, "]");
+    } else {
+        sb_printf(out, "Thread %lld", (long long)t->native_id);
+    }
     thread_names(out, t);
     sb_printf(out, " (ident 0x%llx, interpreter %lld)", (unsigned long long)t->thread_id,
               (long long)t->interp_id);
@@ -110,6 +116,13 @@ void ft_dump_text_process(struct strbuf *out, const struct ft_dump_header *h)
     }
     sb_puts(out, "\nPython ");
     esc(out, h->python_version);
+    if (h->wasm) {
+        sb_puts(out, " [");
+        esc(out, h->wasm);
+        sb_printf(out, "] (linear memory at 0x%llx, %llu bytes; _PyRuntime at linear 0x%llx)\n",
+                  h->memory_base, h->memory_size, h->runtime_address);
+        return;
+    }
     sb_puts(out, " (");
     esc(out, h->binary);
     sb_puts(out, ")\n");
@@ -129,7 +142,7 @@ void ft_dump_text(struct strbuf *out, const struct ft_dump_header *h, const stru
     for (size_t i = 0; i < s->nthreads; i++) {
         const struct ft_thread *t = &s->threads[i];
         sb_puts(out, "\n");
-        thread_header(out, t);
+        thread_header(out, h, t);
         if (h->native && i < h->native->n) {
             ft_dump_text_native(out, t, &h->native->t[i], frame_line);
             continue;

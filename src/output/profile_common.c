@@ -25,6 +25,10 @@ void ft_frame_label(struct strbuf *out, const struct ft_profile *p, struct ft_lo
 void ft_thread_label(struct strbuf *out, const struct ft_profile *p, uint32_t thread)
 {
     const struct ft_thread_info *t = &p->threads[thread];
+    if (t->native_id < 0 && t->name[0]) { /* a wasm guest's thread: no OS id, its label says whose */
+        sb_puts(out, t->name);
+        return;
+    }
     sb_printf(out, "thread %lld", (long long)t->native_id);
     if (t->name[0])
         sb_printf(out, " (%s)", t->name);

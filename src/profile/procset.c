@@ -53,6 +53,15 @@ int ft_procset_init(struct ft_procset *set, pid_t root, struct ft_session *root_
     return 0;
 }
 
+int ft_procset_add(struct ft_procset *set, struct ft_session *ses)
+{
+    if (set->n >= FT_PROCSET_MAX || !add_target(set, ses, 0)) {
+        ft_fail(FT_E_SYSTEM, "out of memory (or more than %d targets)", FT_PROCSET_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 struct ft_target *ft_procset_first(const struct ft_procset *set)
 {
     return set->n ? set->v[0] : NULL;

@@ -40,6 +40,9 @@ int ft_procset_init(struct ft_procset *set, pid_t root, struct ft_session *root_
  * ended (exited, or its pid now names another process) and, if it was not
  * Python itself, no descendant is sampled any more; -1 when the root can
  * no longer be read for another reason (ft_fail set). */
+/* One more target, sampled into the same profile (another wasm runtime of
+ * the same process); the set owns the session from then on. */
+int ft_procset_add(struct ft_procset *set, struct ft_session *ses);
 int ft_procset_round(struct ft_procset *set, uint64_t now);
 /* The first sampled target (the root when it runs Python), or NULL. */
 struct ft_target *ft_procset_first(const struct ft_procset *set);

@@ -77,6 +77,8 @@ int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_
     s->mode = opts->mode;
     s->pause = ft_pause_policy(opts->pause, &session->rt.layout, NULL);
     s->read_full = opts->read_full;
+    if (session->wasm) /* no OS thread to hold alone: the whole host is paused per sample */
+        s->pause = FT_PAUSE_ALL;
     s->locs = malloc((FT_MAX_DEPTH + FT_NATIVE_MAX + 2) * sizeof *s->locs);
     if (!s->locs) {
         ft_fail(FT_E_SYSTEM, "out of memory");
@@ -109,9 +111,17 @@ static void close_threads(struct ft_sampler *s)
     s->nthreads = 0;
 }
 
+static void close_host(struct ft_sampler *s)
+{
+    for (size_t i = 0; i < s->nhost; i++)
+        close(s->host_fds[i]);
+    s->nhost = 0;
+}
+
 void ft_sampler_free(struct ft_sampler *s)
 {
     close_threads(s);
+    close_host(s);
     free(s->names);
     s->names = NULL;
     free(s->locs);
@@ -159,21 +169,52 @@ static void read_names(struct ft_sampler *s, const struct ft_tstate_ref *refs, s
     }
 }
 
-/* A thread's label in the profile: its Python name, else its OS name. */
+/* A thread's label in the profile: its Python name, else its OS name; a
+ * wasm runtime's threads carry the runtime's label ("[wasm 3.13.2 in
+ * node]", and its place among the process's runtimes when not the first). */
 static const char *thread_label(struct ft_sampler *s, const struct ft_tstate_ref *ref)
 {
-    static char label[96];
+    static char label[256];
     char comm[32];
     const char *py = s->names ? ft_thread_name_of(s->names, s->nnames, ref->thread_id) : NULL;
     if (!py) {
         ft_thread_name(s->session->proc.pid, (pid_t)ref->native_id, comm, sizeof comm);
         py = comm;
     }
-    if (s->label_pid)
+    if (s->session->wasm) {
+        char nth[24] = "";
+        if (s->session->wasm_slot)
+            snprintf(nth, sizeof nth, " #%d", s->session->wasm_slot + 1);
+        snprintf(label, sizeof label, "%.64s [%s%s]", py[0] ? py : "thread", s->session->label, nth);
+    } else if (s->label_pid)
         snprintf(label, sizeof label, "%s [pid %d]", py, (int)s->session->proc.pid);
     else
         snprintf(label, sizeof label, "%s", py);
     return label;
+}
+
+/* A thread's key in the profile: its OS id; a wasm guest thread has none,
+ * so its runtime's slot and place in the list stand for it (negative, never
+ * an OS id). */
+static int64_t profile_key(const struct ft_sampler *s, const struct ft_tstate_ref *ref, size_t i)
+{
+    if (!s->session->wasm)
+        return ref->native_id;
+    return -(int64_t)(1 + (uint64_t)s->session->wasm_slot * FT_SAMPLER_MAX_THREADS + i);
+}
+
+/* The stat files of the host's threads (wasm), opened afresh. */
+static void refresh_host(struct ft_sampler *s)
+{
+    pid_t tids[FT_SAMPLER_MAX_HOST];
+    ssize_t n = ft_list_threads(s->session->proc.pid, tids, FT_SAMPLER_MAX_HOST);
+    ft_error_clear();
+    close_host(s);
+    for (ssize_t i = 0; i < n; i++) {
+        int fd = open_task_file(s->session->proc.pid, tids[i], "stat");
+        if (fd >= 0)
+            s->host_fds[s->nhost++] = fd;
+    }
 }
 
 /* Re-reads the thread list, keeping open stat files of threads that stay. */
@@ -210,6 +251,8 @@ static int refresh(struct ft_sampler *s)
         read_names(s, refs, n);
         s->next_names_ns = now + NAMES_NS;
     }
+    if (ses->wasm)
+        refresh_host(s);
     struct ft_sampled_thread fresh[FT_SAMPLER_MAX_THREADS];
     for (size_t i = 0; i < n; i++) {
         memset(&fresh[i], 0, sizeof fresh[i]);
@@ -244,7 +287,7 @@ static int refresh(struct ft_sampler *s)
             fresh[i].stat_fd = open_task_file(ses->proc.pid, refs[i].native_id, "stat");
         if (fresh[i].sched_fd < 0 && s->pause == FT_PAUSE_RUNNING && refs[i].native_id > 0)
             fresh[i].sched_fd = open_task_file(ses->proc.pid, refs[i].native_id, "schedstat");
-        fresh[i].profile_thread = ft_profile_thread(s->profile, refs[i].native_id,
+        fresh[i].profile_thread = ft_profile_thread(s->profile, profile_key(s, &refs[i], i),
                                                     thread_label(s, &refs[i]));
     }
     close_threads(s);
@@ -283,8 +326,9 @@ static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *h
 {
     /* FALLBACK asks only when a read tore (read_one): a /proc read per
      * thread per round costs as much as the stack read itself */
-    int running = (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
-                  is_running(t->stat_fd);
+    int running = s->session->wasm ? s->host_running
+                  : (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
+                        is_running(t->stat_fd);
     t->running = running;
     s->thread_looks++;
     s->running_looks += (uint64_t)running;
@@ -437,6 +481,9 @@ static void choose(struct ft_sampler *s, uint8_t *want, uint64_t now)
 {
     uint64_t holders[16], holder_interps[16];
     size_t nholders = 0;
+    s->host_running = 0;
+    for (size_t i = 0; s->session->wasm && i < s->nhost && !s->host_running; i++)
+        s->host_running = is_running(s->host_fds[i]);
     for (size_t i = 0; i < s->nthreads; i++) {
         want[i] = (uint8_t)wanted(s, &s->threads[i], holders, holder_interps, &nholders);
         if (!want[i])
@@ -571,7 +618,25 @@ int ft_sampler_round(struct ft_sampler *s, uint64_t now)
         s->rounds++;
         return 0;
     }
-    int rc = sample_threads(s, want, now);
+    int rc = 0;
+    if (s->session->wasm && ft_session_recheck(s->session) < 0) {
+        /* the memory moved and was not found again: an error sample for
+         * each thread this round wanted; a process gone ends the run */
+        if (ft_error_kind() == FT_E_EXITED || ft_proc_is_exiting(s->session->proc.pid)) {
+            rc = -1;
+        } else {
+            for (size_t i = 0; i < s->nthreads; i++)
+                if (want[i]) {
+                    ft_tally_add(&s->causes, ft_error_message());
+                    s->errors++;
+                    s->profile->error_samples++;
+                }
+            ft_error_clear();
+            s->next_refresh_ns = 0;
+        }
+    } else {
+        rc = sample_threads(s, want, now);
+    }
     if (s->track_activity && s->nthreads) {
         uint64_t h = ft_gil_holder(&s->session->reader, &s->session->rt, s->threads[0].ref.interp);
         s->gil_rounds += h != 0;

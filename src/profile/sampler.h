@@ -38,6 +38,7 @@ struct ft_sample_opts {
 };
 
 #define FT_SAMPLER_MAX_THREADS 1024
+#define FT_SAMPLER_MAX_HOST 256
 
 struct ft_sampled_thread {
     struct ft_tstate_ref ref;
@@ -77,6 +78,12 @@ struct ft_sampler {
     size_t nnames;
     uint64_t next_names_ns;
     struct ft_native *native;    /* record --native: the libdwfl session, else NULL */
+    /* a runtime in a wasm memory: its guest thread is one of the host's,
+     * not told apart from the others, so "on a CPU" is any host thread
+     * running (stat files of the host's threads, refreshed with the list) */
+    int host_fds[FT_SAMPLER_MAX_HOST];
+    size_t nhost;
+    int host_running;            /* this round */
     uint64_t native_unmerged;    /* samples kept without their C frames (not merged) */
 };
 

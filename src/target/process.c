@@ -12,6 +12,7 @@
 #include "corefile.h"
 #include "maps.h"
 #include "procfs.h"
+#include "wasm_memories.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int ft_proc_open(struct ft_proc *p, pid_t pid)
@@ -122,6 +124,60 @@ int ft_proc_reload_maps(struct ft_proc *p)
     return 0;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#define SPACE_REFRESH_NS 20000000ull /* maps re-read at most every 20 ms */
+
+static void space_refresh(struct ft_proc *p)
+{
+    uint64_t now = now_ns();
+    if (now < p->space.next_refresh_ns || ft_proc_reload_maps(p) < 0)
+        return;
+    p->space.next_refresh_ns = now + SPACE_REFRESH_NS;
+    uint64_t size = ft_maps_extent(&p->maps, p->space.base, p->space.limit);
+    if (size)
+        p->space.size = size;
+}
+
+int ft_proc_set_space(struct ft_proc *p, uint64_t base, uint64_t limit)
+{
+    p->space = (struct ft_space){base, 0, limit, 0};
+    p->space.size = ft_maps_extent(&p->maps, base, limit);
+    if (!p->space.size) {
+        ft_fail(FT_E_CORRUPT, "no readable memory at 0x%llx in process %d", (unsigned long long)base,
+                (int)p->pid);
+        return -1;
+    }
+    return 0;
+}
+
+/* A linear address of the window -> the process's address; refused past
+ * the memory's extent (found again, rate-limited, when the memory may have
+ * grown since). */
+static int space_addr(struct ft_proc *p, uint64_t addr, size_t len, uint64_t *out)
+{
+    const struct ft_space *s = &p->space;
+    if (addr > s->limit || len > s->limit - addr) {
+        ft_fail(FT_E_CORRUPT, "linear address 0x%llx (+%zu bytes) is beyond a wasm memory",
+                (unsigned long long)addr, len);
+        return -1;
+    }
+    if (len > s->size || addr > s->size - len)
+        space_refresh(p);
+    if (len > s->size || addr > s->size - len) {
+        ft_fail(FT_E_CORRUPT, "linear address 0x%llx (+%zu bytes) is past the end of the wasm "
+                "memory (%llu bytes)", (unsigned long long)addr, len, (unsigned long long)s->size);
+        return -1;
+    }
+    *out = s->base + addr;
+    return 0;
+}
+
 /* Why a read failed: gone, forbidden, or just an address that is not mapped. */
 static void fail_read(struct ft_proc *p, int err, uint64_t addr, size_t len)
 {
@@ -165,6 +221,8 @@ int ft_proc_read(struct ft_proc *p, uint64_t addr, void *buf, size_t len)
                 (unsigned long long)addr);
         return -1;
     }
+    if (p->space.limit && space_addr(p, addr, len, &addr) < 0)
+        return -1;
     if (p->image)
         return read_image(p, addr, buf, len);
     if (p->use_mem_file)
@@ -191,10 +249,12 @@ int ft_proc_readv(struct ft_proc *p, const struct ft_remote_iov *iov, size_t n)
         size_t k = 0, total = 0;
         for (; k < BATCH && done + k < n; k++) {
             const struct ft_remote_iov *r = &iov[done + k];
-            if (r->len == 0 || r->len > FT_MAX_READ || r->addr == 0)
+            uint64_t at = r->addr;
+            if (r->len == 0 || r->len > FT_MAX_READ || r->addr == 0 ||
+                (p->space.limit && space_addr(p, r->addr, r->len, &at) < 0))
                 return ft_proc_read(p, r->addr, r->buf, r->len);
             local[k] = (struct iovec){r->buf, r->len};
-            remote[k] = (struct iovec){(void *)(uintptr_t)r->addr, r->len};
+            remote[k] = (struct iovec){(void *)(uintptr_t)at, r->len};
             total += r->len;
         }
         ssize_t got = -1;
@@ -257,10 +317,19 @@ ssize_t ft_proc_readv_partial(struct ft_proc *p, const struct ft_remote_iov *iov
         return (ssize_t)total;
     }
     struct iovec local[MAX_IOV], remote[MAX_IOV];
-    for (size_t i = 0; i < n; i++) {
-        local[i] = (struct iovec){iov[i].buf, iov[i].len};
-        remote[i] = (struct iovec){(void *)(uintptr_t)iov[i].addr, iov[i].len};
+    size_t k = 0;
+    for (; k < n; k++) {
+        uint64_t at = iov[k].addr;
+        if (p->space.limit && space_addr(p, iov[k].addr, iov[k].len, &at) < 0) {
+            ft_error_clear(); /* like an unmapped range: the read ends there */
+            break;
+        }
+        local[k] = (struct iovec){iov[k].buf, iov[k].len};
+        remote[k] = (struct iovec){(void *)(uintptr_t)at, iov[k].len};
     }
+    if (k == 0)
+        return 0;
+    n = k;
     p->syscalls++;
     ssize_t got = process_vm_readv(p->pid, local, n, remote, n, 0);
     if (got >= 0)

@@ -45,6 +45,16 @@ struct ft_image {
 
 struct ft_core;
 
+/* A window of the process's memory that the readers address from 0: a
+ * WebAssembly linear memory. Addresses handed to ft_proc_read() are then
+ * offsets into it, translated to base + offset and refused past `size`
+ * (the memory's extent found in the maps, re-found when a read goes past
+ * it, never beyond `limit`: 4 GiB for wasm32). size 0: no window. */
+struct ft_space {
+    uint64_t base, size, limit;
+    uint64_t next_refresh_ns;    /* maps are re-read at most this often */
+};
+
 struct ft_proc {
     pid_t pid;                   /* 0 for an image */
     const struct ft_image *image;
@@ -60,6 +70,7 @@ struct ft_proc {
     struct ft_nspid *ns;     /* thread ids in its PID namespace -> ours  */
     size_t nns, ns_cap;
     int ns_nested;           /* -1 unknown, 0 our namespace, 1 another    */
+    struct ft_space space;   /* wasm: addresses are linear offsets here  */
 };
 
 /* Opens pid: checks it exists, reads its name and memory maps. */
@@ -100,5 +111,9 @@ const struct ft_map *ft_proc_map_at(const struct ft_proc *p, uint64_t addr);
 
 /* Re-reads /proc/PID/maps (mappings change as the target runs). */
 int ft_proc_reload_maps(struct ft_proc *p);
+
+/* Makes every later read address the linear memory at base (wasm): its
+ * size is the readable extent of the maps from base, at most limit. */
+int ft_proc_set_space(struct ft_proc *p, uint64_t base, uint64_t limit);
 
 #endif

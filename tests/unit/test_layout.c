@@ -19,7 +19,7 @@ static const struct ft_layout_row *ft_test_row(int major, int minor)
 {
     for (size_t i = 0; i < sizeof ft_generated_layouts / sizeof ft_generated_layouts[0]; i++)
         if (ft_generated_layouts[i].major == major && ft_generated_layouts[i].minor == minor &&
-            !ft_generated_layouts[i].free_threaded)
+            !ft_generated_layouts[i].free_threaded && ft_generated_layouts[i].ptr_size == 8)
             return &ft_generated_layouts[i];
     abort();
 }
