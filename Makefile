@@ -184,14 +184,14 @@ build/bench/clock_cost: bench/clock_cost.c
 # What dump --native costs per thread at depth 50: the libdwfl session, the
 # first (cold) collect and warm ones; then record --native samples/s against
 # record (bench/RESULTS.md).
+bench-native: build/frametap build/bench/native_cost
+	bench/native_cost.sh
+	bench/record_native.sh
+
 # CPU per sample and samples/s on CPython in WebAssembly (pyodide in node)
 # against a native 3.13 at the same depth (bench/RESULTS.md).
 bench-wasm: build/frametap
 	/usr/bin/python3 bench/wasm_cost.py
-
-bench-native: build/frametap build/bench/native_cost
-	bench/native_cost.sh
-	bench/record_native.sh
 
 build/bench/native_cost: bench/native_cost.c $(filter-out build/obj/cli/%,$(OBJ))
 	@mkdir -p $(dir $@)
