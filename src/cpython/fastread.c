@@ -724,6 +724,10 @@ static enum walk_status read_once(struct ft_reader *r, struct ft_fastread *f, st
  * returns every few dozen nanoseconds tears most reads, in runs, so a few
  * retries are not enough. The last tear is an error sample. */
 #define TRIES 16
+/* A one-off read (dump) can afford many more: nothing waits for the next
+ * sample, and a stack of frame objects (3.8-3.10) churning through deep
+ * recursion tears most reads */
+#define DUMP_TRIES (8 * TRIES)
 int ft_fastread_stack(struct ft_reader *r, struct ft_fastread *f, struct ft_thread *t, int tries)
 {
     if (ft_walk_scratch_ensure(r) < 0)
@@ -796,7 +800,7 @@ int ft_read_thread_stack(struct ft_reader *r, struct ft_thread *t, int paused)
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
         }
-        int rc = ft_fastread_stack(r, f, t, 0);
+        int rc = ft_fastread_stack(r, f, t, DUMP_TRIES);
         ft_fastread_free(f);
         return rc;
     }
