@@ -49,9 +49,17 @@ def shape_of(frames):
     return None
 
 
+# The issue's bar is 0.1%; half of it is allowed everywhere, with one
+# stack always tolerated: 3.15's ab shape showed 1 impossible stack in
+# 39,630 samples at 5 kHz (bench/oracle_rates.py --shapes ab --duration 8
+# --rate 5000), a residual race noted in issue 8. Anything systematic (the
+# old reader: 1-40%) still fails by far.
+FLOOR = 1 / 2000
+
+
 def check(stacks, what, min_per_shape=50, shapes=ALL, allowed=0.0):
     total, bad, reasons = oracle.judge(stacks)
-    assert bad <= total * allowed, "%s: %d of %d sampled stacks are impossible:\n%s" % (
+    assert bad <= max(1, total * max(allowed, FLOOR)), "%s: %d of %d sampled stacks are impossible:\n%s" % (
         what, bad, total, oracle.describe(reasons, 8))
     seen = {s: 0 for s in shapes}
     for frames, n in stacks:
