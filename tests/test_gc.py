@@ -30,6 +30,7 @@ def test_gc_frame(python, minor, tmp_path):
         in_gc += n
         assert names.count("<GC>") == 1, names
         rest = [n for n in names if n != "<GC>"]
+        assert "collect_now" in rest, "<GC> outside a collection: %s" % names
         base = rest.index("collect_now")
         assert set(rest[base + 1:]) <= {"__del__"}, names  # only finalizers above the call
         if minor >= 15:

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from consumers import chromium_dom, pprof, speedscope_open, speedscope_validate
 from stacks import TARGETS, Target, frametap_binaries, run_frametap
 
@@ -47,6 +49,48 @@ def test_accuracy_of_shares(python, tmp_path):
         assert abs(shares[k] - truth[k]) <= 0.02, (shares, truth, err)
     for k, planned in (("half", 0.5), ("third", 0.3), ("fifth", 0.2)):
         assert abs(truth[k] - planned) <= 0.08, ("the target itself is far off its plan", truth)
+
+
+WAKES = """
+import threading, time
+def idle_then_busy():
+    time.sleep(0.6)  # SLEEP
+    t = time.time()
+    while time.time() - t < 1.4:
+        pass
+def dozer():
+    time.sleep(60)
+threading.Thread(target=dozer, daemon=True).start()
+idle_then_busy()
+"""
+
+
+@pytest.mark.parametrize("state_file", ["wchan", "stat"])
+def test_cpu_mode_follows_a_thread_that_wakes(python, tmp_path, monkeypatch, state_file):
+    """--mode cpu samples a thread only while it is on a CPU. A thread seen
+    idle is looked at again once it has been put on a CPU since (its count
+    of runs moved): one that sleeps, then spins, is sampled for its spin
+    and not for its sleep; one that sleeps throughout, never. Both ways of
+    reading the state are tried (wchan, and stat where wchan is not filled
+    in)."""
+    if state_file == "stat":
+        monkeypatch.setenv("FRAMETAP_NO_WCHAN", "1")
+    out = tmp_path / "c.txt"
+    rc, _, err = run_frametap(FT_RELEASE, "record", "-r", "500", "-f", "collapsed", "-o", out, "--",
+                              python, "-c", WAKES)
+    assert rc == 0, err
+    sleep_line = WAKES.split("\n").index("    time.sleep(0.6)  # SLEEP") + 1
+    spin = asleep = dozer = 0
+    for frames, n in collapsed(out):
+        top = frames[-1]
+        if top.startswith("idle_then_busy ") and top.endswith(":%d)" % sleep_line):
+            asleep += n
+        elif top.startswith("idle_then_busy "):
+            spin += n
+        if any(f.startswith("dozer ") for f in frames):
+            dozer += n
+    assert spin >= 350, (spin, asleep, dozer, err)  # 1.4 s at 500/s: 700
+    assert asleep <= 5 and dozer <= 5, (spin, asleep, dozer, err)
 
 
 def nasty_copy(tmp_path):

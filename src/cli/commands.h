@@ -5,6 +5,7 @@
 #ifndef FT_COMMANDS_H
 #define FT_COMMANDS_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 int ft_cmd_dump(int argc, char **argv);
@@ -59,5 +60,9 @@ int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *ch
                         int any_root);
 /* Non-blocking: 1 if child (when > 0) has exited, its status in *status. */
 int ft_child_exited(pid_t child, int *status);
+/* Waits until the launched command exits (1, status set), *stop is set
+ * (0), or there is no such child (-1); threads frametap still traces are
+ * let go or collected meanwhile. */
+int ft_wait_child(pid_t child, int *status, volatile sig_atomic_t *stop);
 
 #endif

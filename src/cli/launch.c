@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +103,50 @@ static int open_wasm_when_ready(struct ft_session *s, pid_t pid, pid_t child, ui
 int ft_child_exited(pid_t child, int *status)
 {
     return child > 0 && waitpid(child, status, WNOHANG) == child;
+}
+
+#define CHILD_POLL_NS 20000000L
+
+/* Collects what frametap's own waits are owed besides the command: a
+ * thread still traced (stopped: let go; exited: collected, without which
+ * the kernel never reports the command's exit). 1: the command itself
+ * exited (status set); 0: something else collected; 2: nothing yet; -1:
+ * no child left (errno). */
+static int collect_one(pid_t child, int *status)
+{
+    int st;
+    pid_t got = waitpid(-1, &st, __WALL | WNOHANG);
+    if (got == 0 || (got < 0 && errno == EINTR))
+        return 2;                         /* nothing yet */
+    if (got < 0)
+        return -1;
+    if (WIFSTOPPED(st)) {
+        ptrace(PTRACE_DETACH, got, 0, 0);
+        return 0;
+    }
+    if (got != child)
+        return 0;
+    *status = st;
+    return 1;
+}
+
+int ft_wait_child(pid_t child, int *status, volatile sig_atomic_t *stop)
+{
+    if (child <= 0)
+        return -1;
+    for (;;) {
+        int rc = collect_one(child, status);
+        if (rc == 1)
+            return 1;
+        if (rc == 0)
+            continue;
+        if (rc < 0)
+            return -1;
+        if (stop && *stop)
+            return 0;
+        struct timespec ts = {0, CHILD_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static pid_t launch(char **command)
@@ -221,7 +266,7 @@ int ft_attach_or_launch(struct ft_session *s, int pid, char **command, pid_t *ch
     int status;
     if (!ft_child_exited(*child, &status)) {
         kill(*child, SIGTERM);
-        waitpid(*child, &status, 0);
+        ft_wait_child(*child, &status, NULL);
     }
     return -1;
 }

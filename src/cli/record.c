@@ -149,6 +149,7 @@ struct run_state {
     uint64_t start, last_status;
     int live;
     int timed_out;           /* --duration ended the sampling */
+    int command_ended;       /* its exit status is collected */
 };
 
 static void status_line(const struct ft_procset *set, struct run_state *st, uint64_t now, int final)
@@ -233,8 +234,10 @@ static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_
             break;
         if (rc < 0)
             return -1;
-        if (ft_child_exited(child, child_status))
+        if (ft_child_exited(child, child_status)) {
+            st->command_ended = 1;
             break;
+        }
         status_line(set, st, now, 0);
         next += jittered(interval, &seed);
         if (next < now)
@@ -351,16 +354,20 @@ static int wait_for_command(pid_t child, int *status, const struct record_opts *
 {
     if (child <= 0)
         return rc;
-    if (!ft_child_exited(child, status)) {
+    if (!st->command_ended && !ft_child_exited(child, status)) {
         if (st->timed_out && !stop_requested)
             fprintf(stderr, "frametap: sampling stopped after %g s; %s (pid %d) goes on: waiting "
                     "for it to exit (Ctrl-C stops waiting)\n", o->run.duration, o->run.command[0],
                     (int)child);
-        while (waitpid(child, status, 0) < 0 && errno == EINTR && !stop_requested)
-            ;
-        if (!ft_child_exited(child, status) && stop_requested) {
+        int waited = ft_wait_child(child, status, &stop_requested);
+        if (waited == 0) {
             fprintf(stderr, "frametap: %s (pid %d) is still running\n", o->run.command[0], (int)child);
             return rc ? rc : 130;
+        }
+        if (waited < 0) {
+            fprintf(stderr, "frametap: %s (pid %d) ended, but its exit status could not be "
+                    "collected\n", o->run.command[0], (int)child);
+            return rc ? rc : 1;
         }
     }
     int crc = command_status(*status);
@@ -402,7 +409,7 @@ int ft_cmd_record(int argc, char **argv)
     struct ft_profile prof;
     struct ft_procset set;
     ft_profile_init(&prof, wants_timeline(&o));
-    struct run_state st = {0, 0, isatty(2), 0};
+    struct run_state st = {.live = isatty(2)};
     if (ft_procset_init(&set, pid, opened == 0 ? &ses : NULL, &prof, &o.run.sample, o.subprocesses) < 0) {
         if (opened == 0)
             ft_session_close(&ses);

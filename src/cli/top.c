@@ -270,8 +270,9 @@ int ft_cmd_top(int argc, char **argv)
     endwin();
     rc = ft_error_kind() && ft_error_kind() != FT_E_EXITED ? ft_report_error() : 0;
     if (child > 0) {
+        int status;
         kill(child, SIGTERM);
-        waitpid(child, NULL, 0);
+        ft_wait_child(child, &status, NULL);
     }
     ft_sampler_free(&s);
     ft_profile_free(&prof);

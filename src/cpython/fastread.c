@@ -77,6 +77,7 @@ struct ft_fastread {
     uint64_t seed;
     uint64_t usual_ns;             /* moving average of a read's time per unit */
     int paused;                    /* this read: the thread is held still */
+    int gc_guard;                  /* the GC state is read before P1 too (see gc_of) */
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -168,7 +169,8 @@ struct plan {
     int nts, top_t;                 /* thread-state reads; the one the walk starts from */
     size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], caller_at[MAX_LAYERS];
     size_t layer_at[MAX_LAYERS - 1];
-    size_t gen_at, gc_at, gc_len, heads_at, strs_at, total;
+    size_t gen_at, gc_at, gc0_at, gc_len, heads_at, strs_at, total;
+    int gc0;                        /* the GC state is read before P1 too */
     size_t nheads, nstrs;           /* code heads and contents read along */
     size_t niov;                    /* ranges in the read */
     int have_gen;                   /* the code generation is read along */
@@ -264,6 +266,8 @@ static size_t plan_near(const struct ft_reader *r, const struct ft_thread *t, st
 {
     const struct ft_offsets *o = &r->layout->off;
     p->near_len = 0;
+    p->near_addr = 0;
+    p->near_at = 0;
     if (p->have_gen && p->gc_len && o->interp_gc_collecting != FT_ABSENT) {
         uint64_t gen = o->interp_code_generation, gc = o->interp_gc_collecting;
         uint64_t lo = gen < gc ? gen : gc, hi = gen + 8 > gc + p->gc_len ? gen + 8 : gc + p->gc_len;
@@ -309,6 +313,9 @@ static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
     p->have_gen = r->check == FT_CHECK_GENERATION && t->interp;
     p->gc_len = t->interp ? gc_span(r) : 0;
     at = plan_near(r, t, p, at);
+    p->gc0 = f->gc_guard && p->gc_len;
+    p->gc0_at = at;
+    at += p->gc0 ? p->gc_len : 0;
     /* 3.14+ needs no heads while no code object was freed: the generation
      * counter says so, and heads are read only when it moved */
     p->nheads = p->have_gen ? 0 : f->ncodes;
@@ -395,7 +402,11 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
         return -1;
     struct ft_remote_iov *iov = f->iov;
     unsigned char *b = f->buf;
-    size_t n = p->top_t ? 0 : add_places(p, b, 0, iov); /* P1, unless T0 comes first */
+    size_t n = 0;
+    if (p->gc0)
+        iov[n++] = range(gc_addr(r, t), b + p->gc0_at, p->gc_len);
+    if (!p->top_t)
+        n += add_places(p, b, 0, iov + n); /* P1, unless T0 comes first */
     for (int j = 0; j < p->nts; j++) {
         /* 0-2 spacer reads before and after each thread state, at random:
          * a program that loops with the period of these reads could
@@ -584,14 +595,32 @@ static void mark_used(struct ft_fastread *f, const struct ft_walk_scratch *w)
             f->used[k] = f->reads;
 }
 
-static void gc_of(const struct ft_reader *r, const struct plan *p, const unsigned char *b,
-                  struct ft_thread *t)
+/* The collector's state, read after the copies: a <GC> frame shown on a
+ * stack from before the collection began would be a stack that never was
+ * (a caller at the line of a call not yet made, collecting). So a thread
+ * seen collecting is read with the state copied before P1 as well, and
+ * both must agree: WALK_AGAIN when that copy was not made, WALK_TORN when
+ * a collection began or ended during the read. Seen not collecting, the
+ * stack is written without <GC>, which a collection that ends during the
+ * read makes at worst a stack of a moment before it began. */
+static enum walk_status gc_of(const struct ft_reader *r, struct ft_fastread *f,
+                              const struct plan *p, const unsigned char *b, struct ft_thread *t)
 {
     const struct ft_offsets *o = &r->layout->off;
     t->gc_collecting = p->gc_len && ft_i32_in(b + p->gc_at, p->gc_len, 0) != 0;
     t->gc_frame = t->gc_collecting && p->gc_len > 8
                       ? ft_word_in(r->layout, b + p->gc_at, p->gc_len, o->interp_gc_frame - o->interp_gc_collecting)
                       : 0;
+    f->gc_guard = t->gc_collecting;
+    if (!t->gc_collecting || f->paused)
+        return WALK_OK;
+    if (!p->gc0)
+        return WALK_AGAIN;
+    if (memcmp(b + p->gc0_at, b + p->gc_at, p->gc_len) != 0) {
+        ft_fail(FT_E_CORRUPT, "a garbage collection began or ended during the read");
+        return WALK_TORN;
+    }
+    return WALK_OK;
 }
 
 static uint64_t monotonic_ns(void)
@@ -670,7 +699,9 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         .nheads = p.nheads, .head_addr = f->codes, .heads = f->buf + p.heads_at,
         .nstrs = p.nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
     };
-    gc_of(r, &p, f->buf, t);
+    st = gc_of(r, f, &p, f->buf, t);
+    if (st != WALK_OK)
+        return st;
     int decoded = 0;
     st = ft_resolve_frames(r, t, &pre, &decoded);
     if (st != WALK_OK)

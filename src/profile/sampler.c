@@ -99,10 +99,7 @@ int ft_sampler_init(struct ft_sampler *s, struct ft_session *session, struct ft_
 static void close_threads(struct ft_sampler *s)
 {
     for (size_t i = 0; i < s->nthreads; i++) {
-        if (s->threads[i].stat_fd >= 0)
-            close(s->threads[i].stat_fd);
-        if (s->threads[i].sched_fd >= 0)
-            close(s->threads[i].sched_fd);
+        ft_oncpu_close(&s->threads[i].cpu);
         if (s->threads[i].fast)
             s->read_misses += ft_fastread_misses(s->threads[i].fast);
         ft_fastread_free(s->threads[i].fast);
@@ -257,14 +254,12 @@ static int refresh(struct ft_sampler *s)
     for (size_t i = 0; i < n; i++) {
         memset(&fresh[i], 0, sizeof fresh[i]);
         fresh[i].ref = refs[i];
-        fresh[i].stat_fd = -1;
-        fresh[i].sched_fd = -1;
+        ft_oncpu_none(&fresh[i].cpu);
         for (size_t j = 0; j < s->nthreads; j++)
             if (s->threads[j].ref.tstate == refs[i].tstate &&
                 s->threads[j].ref.native_id == refs[i].native_id) {
                 struct ft_sampled_thread *old = &s->threads[j];
-                fresh[i].stat_fd = old->stat_fd;
-                fresh[i].sched_fd = old->sched_fd;
+                fresh[i].cpu = old->cpu;
                 fresh[i].fast = old->fast;
                 fresh[i].memo = old->memo;
                 fresh[i].memo_n = old->memo_n;
@@ -272,8 +267,7 @@ static int refresh(struct ft_sampler *s)
                 fresh[i].memo_gc = old->memo_gc;
                 fresh[i].memo_decodes = old->memo_decodes;
                 fresh[i].memo_stack = old->memo_stack;
-                old->stat_fd = -1;
-                old->sched_fd = -1;
+                ft_oncpu_none(&old->cpu);
                 old->fast = NULL;
                 old->memo = NULL;
             }
@@ -281,12 +275,9 @@ static int refresh(struct ft_sampler *s)
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
         }
-        if (fresh[i].stat_fd < 0 && (s->mode == FT_MODE_CPU || s->track_activity ||
-                                     holds_running(s)) &&
-            refs[i].native_id > 0)
-            fresh[i].stat_fd = open_task_file(ses->proc.pid, refs[i].native_id, "stat");
-        if (fresh[i].sched_fd < 0 && s->pause == FT_PAUSE_RUNNING && refs[i].native_id > 0)
-            fresh[i].sched_fd = open_task_file(ses->proc.pid, refs[i].native_id, "schedstat");
+        if (!ft_oncpu_is_open(&fresh[i].cpu) &&
+            (s->mode == FT_MODE_CPU || s->track_activity || holds_running(s)) && refs[i].native_id > 0)
+            ft_oncpu_open(&fresh[i].cpu, ses->proc.pid, refs[i].native_id);
         fresh[i].profile_thread = ft_profile_thread(s->profile, profile_key(s, &refs[i], i),
                                                     thread_label(s, &refs[i]));
     }
@@ -296,31 +287,6 @@ static int refresh(struct ft_sampler *s)
     return 0;
 }
 
-/* State letter from an open stat file: one pread, no open/close per sample. */
-static int is_running(int fd)
-{
-    char buf[512];
-    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *close = strrchr(buf, ')');
-    return close && close[1] == ' ' && close[2] == 'R';
-}
-
-/* How many times the thread was put on a CPU (schedstat's third field),
- * or -1 when the kernel does not say. */
-static long long runs_of(int fd)
-{
-    char buf[128];
-    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    unsigned long long ran, waited, runs;
-    return sscanf(buf, "%llu %llu %llu", &ran, &waited, &runs) == 3 ? (long long)runs : -1;
-}
-
 static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *holders,
                   uint64_t *holder_interps, size_t *nholders)
 {
@@ -328,7 +294,7 @@ static int wanted(struct ft_sampler *s, struct ft_sampled_thread *t, uint64_t *h
      * thread per round costs as much as the stack read itself */
     int running = s->session->wasm ? s->host_running
                   : (s->mode == FT_MODE_CPU || s->track_activity || s->pause == FT_PAUSE_RUNNING) &&
-                        is_running(t->stat_fd);
+                        ft_oncpu_now(&t->cpu);
     t->running = running;
     s->thread_looks++;
     s->running_looks += (uint64_t)running;
@@ -483,7 +449,7 @@ static void choose(struct ft_sampler *s, uint8_t *want, uint64_t now)
     size_t nholders = 0;
     s->host_running = 0;
     for (size_t i = 0; s->session->wasm && i < s->nhost && !s->host_running; i++)
-        s->host_running = is_running(s->host_fds[i]);
+        s->host_running = ft_stat_running(s->host_fds[i]);
     for (size_t i = 0; i < s->nthreads; i++) {
         want[i] = (uint8_t)wanted(s, &s->threads[i], holders, holder_interps, &nholders);
         if (!want[i])
@@ -511,8 +477,8 @@ static int pause_failed(struct ft_sampler *s, struct ft_thread *th)
 static int read_unheld(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
                        int *hold)
 {
-    long long runs = s->pause == FT_PAUSE_RUNNING ? runs_of(t->sched_fd) : -1;
-    if (runs >= 0 && is_running(t->stat_fd)) {
+    long long runs = s->pause == FT_PAUSE_RUNNING ? ft_oncpu_runs(&t->cpu) : -1;
+    if (runs >= 0 && ft_oncpu_now(&t->cpu)) {
         *hold = 1;
         return 0;
     }
@@ -520,13 +486,13 @@ static int read_unheld(struct ft_sampler *s, struct ft_sampled_thread *t, struct
     if (ft_fastread_stack(&s->session->reader, t->fast, th, tries) < 0)
         return -1;
     if (runs >= 0) {
-        *hold = runs_of(t->sched_fd) != runs;
+        *hold = ft_oncpu_runs(&t->cpu) != runs;
         return 0;
     }
     if (!th->error[0] || s->pause != FT_PAUSE_FALLBACK)
         return 0;
     if (s->mode != FT_MODE_CPU && !s->track_activity)
-        t->running = is_running(t->stat_fd);
+        t->running = ft_oncpu_now(&t->cpu);
     *hold = t->running;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "../cpython/session.h"
 #include "../cpython/walk.h"
 #include "aggregate.h"
+#include "oncpu.h"
 
 struct ft_native;
 #include "errtally.h"
@@ -42,8 +43,7 @@ struct ft_sample_opts {
 
 struct ft_sampled_thread {
     struct ft_tstate_ref ref;
-    int stat_fd;                 /* /proc/PID/task/TID/stat, kept open for --mode cpu */
-    int sched_fd;                /* /proc/PID/task/TID/schedstat, when running threads are held */
+    struct ft_oncpu cpu;         /* is it on a CPU: for --mode cpu, and to hold running threads */
     struct ft_fastread *fast;    /* where this thread's frames were last time */
     int running;                 /* on a CPU when this round looked */
     /* the last stack recorded, to skip interning an unchanged one */

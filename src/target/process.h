@@ -67,6 +67,7 @@ struct ft_proc {
     struct ft_maps maps;
     pid_t *paused;           /* threads we hold stopped, if any          */
     size_t npaused;
+    int our_child;           /* 0 unknown, 1 frametap launched it, 2 not  */
     struct ft_nspid *ns;     /* thread ids in its PID namespace -> ours  */
     size_t nns, ns_cap;
     int ns_nested;           /* -1 unknown, 0 our namespace, 1 another    */
