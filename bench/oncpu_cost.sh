@@ -16,7 +16,7 @@ rounds=${ROUNDS:-3}
 measure() { # binary pid -> "us_per_sample samples"
     local out
     out=$( { /usr/bin/time -f "TIME %U %S" "$1" record -r 1000000 -d 2 -f collapsed -o /dev/null "$2"; } 2>&1 )
-    echo "$out" | awk '/ samples / && !n {for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^samples/) n = $i}
+    echo "$out" | awk '/^frametap: [0-9.]+ s, [0-9]+ samples/ && !n {for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^samples/) n = $i}
                        /^TIME/ {cpu = $2 + $3}
                        END {if (n > 0) printf "%.2f %d\n", cpu / n * 1e6, n; else print "- 0"}'
 }
