@@ -6,8 +6,9 @@
  */
 #include "oncpu.h"
 
+#include "../target/procfs.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,6 @@
 
 #define TRUST_WAIT_NS 200000000L /* a child reaches pause() in well under this */
 #define TRUST_POLL_NS 1000000L
-
-static int open_task_file(pid_t pid, int64_t tid, const char *name)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%lld/%s", (int)pid, (long long)tid, name);
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
 
 static ssize_t read_fd(int fd, char *buf, size_t size)
 {
@@ -44,7 +38,7 @@ static int wchan_filled_in(void)
         for (;;)
             pause();
     }
-    int fd = open_task_file(child, child, "wchan"), filled = 0;
+    int fd = ft_open_task_file(child, child, "wchan"), filled = 0;
     for (long waited = 0; fd >= 0 && !filled && waited < TRUST_WAIT_NS; waited += TRUST_POLL_NS) {
         char buf[128];
         filled = read_fd(fd, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0;
@@ -80,8 +74,8 @@ void ft_oncpu_open(struct ft_oncpu *c, pid_t pid, int64_t tid)
 {
     ft_oncpu_close(c);
     c->state_is_wchan = wchan_trusted();
-    c->state_fd = open_task_file(pid, tid, c->state_is_wchan ? "wchan" : "stat");
-    c->sched_fd = open_task_file(pid, tid, "schedstat");
+    c->state_fd = ft_open_task_file(pid, tid, c->state_is_wchan ? "wchan" : "stat");
+    c->sched_fd = ft_open_task_file(pid, tid, "schedstat");
 }
 
 void ft_oncpu_close(struct ft_oncpu *c)

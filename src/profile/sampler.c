@@ -12,7 +12,6 @@
 #include "../target/procfs.h"
 #include "../util/error.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +126,6 @@ void ft_sampler_free(struct ft_sampler *s)
     s->native = NULL;
 }
 
-static int open_task_file(pid_t pid, int64_t tid, const char *name)
-{
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%lld/%s", (int)pid, (long long)tid, name);
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 /* Whether running threads may be held: the sampler then needs to know
  * which are running in every mode. */
 static int holds_running(const struct ft_sampler *s)
@@ -208,7 +200,7 @@ static void refresh_host(struct ft_sampler *s)
     ft_error_clear();
     close_host(s);
     for (ssize_t i = 0; i < n; i++) {
-        int fd = open_task_file(s->session->proc.pid, tids[i], "stat");
+        int fd = ft_open_task_file(s->session->proc.pid, tids[i], "stat");
         if (fd >= 0)
             s->host_fds[s->nhost++] = fd;
     }

@@ -82,14 +82,8 @@ static uint64_t mono_ns(void)
 /* Whether frametap is p's parent (a command it launched), asked once. */
 static int launched_by_us(struct ft_proc *p)
 {
-    if (!p->our_child) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
-        char *stat = ft_read_small_file(path, 4096);
-        char *s = stat ? strrchr(stat, ')') : NULL; /* the name may hold spaces and ')' */
-        p->our_child = s && atoi(s + 3) == (int)getpid() ? 1 : 2; /* ") S PPID" */
-        free(stat);
-    }
+    if (!p->our_child)
+        p->our_child = ft_proc_parent(p->pid) == getpid() ? 1 : 2;
     return p->our_child == 1;
 }
 

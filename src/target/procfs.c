@@ -164,20 +164,40 @@ int ft_proc_is_exiting(pid_t pid)
     return empty || state == 'Z' || state == 'X' || state == 'x' || state == '?';
 }
 
-uint64_t ft_proc_start_time(pid_t pid)
+/* Numeric field number (counted from 1) of /proc/PID/stat, 0 if pid is
+ * gone. Fields are counted from the name's closing parenthesis: the name
+ * may hold spaces and ')'. */
+static uint64_t stat_field(pid_t pid, int number)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     char *stat = ft_read_small_file(path, 4096);
-    char *p = stat ? strrchr(stat, ')') : NULL; /* the name may hold spaces and ')' */
-    uint64_t start = 0;
-    for (int field = 2; p && *p && field < 22; field++) {
+    char *p = stat ? strrchr(stat, ')') : NULL;
+    uint64_t value = 0;
+    for (int field = 2; p && *p && field < number; field++) {
         p = strchr(p + 1, ' ');
-        if (p && field == 21)
-            start = strtoull(p + 1, NULL, 10);
+        if (p && field == number - 1)
+            value = strtoull(p + 1, NULL, 10);
     }
     free(stat);
-    return start;
+    return value;
+}
+
+uint64_t ft_proc_start_time(pid_t pid)
+{
+    return stat_field(pid, 22);
+}
+
+pid_t ft_proc_parent(pid_t pid)
+{
+    return (pid_t)stat_field(pid, 4);
+}
+
+int ft_open_task_file(pid_t pid, int64_t tid, const char *name)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%lld/%s", (int)pid, (long long)tid, name);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* The first and last ids of the NSpid line of a status file. */

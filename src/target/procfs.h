@@ -41,4 +41,11 @@ size_t ft_ns_tids(pid_t pid, struct ft_nspid *out, size_t max);
  * it is gone: with the pid, the identity of a process (pids are reused). */
 uint64_t ft_proc_start_time(pid_t pid);
 
+/* Parent of pid (/proc/PID/stat field 4), 0 if it is gone. */
+pid_t ft_proc_parent(pid_t pid);
+
+/* Opens /proc/PID/task/TID/NAME read-only (kept open and read with pread
+ * by samplers); -1 with errno on failure. */
+int ft_open_task_file(pid_t pid, int64_t tid, const char *name);
+
 #endif
