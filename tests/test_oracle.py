@@ -104,6 +104,28 @@ def test_nonblocking_never_writes_an_impossible_stack(python, minor, tmp_path):
     assert errors < 25, err
 
 
+def test_steps_taken_from_the_last_read_are_what_a_full_walk_gives(python, minor, tmp_path, monkeypatch):
+    """A read of a running thread takes the part of its chain that did not
+    change from the thread's last read (src/cpython/walkmemo.c; 3.13+
+    without pausing, and its frames as resolved then on 3.14+).
+    FRAMETAP_CHECK_MEMO makes the sanitizer build walk and resolve every such
+    part again and abort on any difference, on all shapes at once. 3.8-3.12
+    read C frames or frame objects the memo does not hold: nothing taken."""
+    monkeypatch.setenv("FRAMETAP_CHECK_MEMO", "1")
+    extra = ["--nonblocking"] if minor == 13 else []
+    with shape_target(python) as t:
+        stacks, errors, err = record(FT, t.pid, tmp_path, *extra)
+    m = re.search(r"memo check: (\d+) walks and (\d+) resolutions", err)
+    walks, resolutions = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    if minor <= 12:
+        assert walks == 0 and resolutions == 0, err
+    else:
+        assert walks >= 100, "too few reads took steps from the last one to test it: " + err
+        assert (resolutions >= 100) == (minor >= 14), err
+    check(stacks, "record, steps checked", allowed=NONBLOCKING_LIMIT.get(minor, 0.0))
+    assert errors < 25, err
+
+
 def test_full_path_never_writes_an_impossible_stack(python, tmp_path):
     with shape_target(python) as t:
         stacks, errors, err = record(FT_RELEASE, t.pid, tmp_path, "--read", "full", rate=1500)

@@ -240,9 +240,10 @@ static int sample_loop(struct ft_procset *set, const struct record_opts *o, pid_
         }
         status_line(set, st, now, 0);
         next += jittered(interval, &seed);
-        if (next < now)
+        if (next <= now)
             next = now; /* behind: do not burst to catch up */
-        sleep_until(next);
+        else
+            sleep_until(next);
     }
     return 0;
 }

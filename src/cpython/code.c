@@ -236,7 +236,7 @@ static struct ft_code *decode(struct ft_reader *r, uint64_t addr, const unsigned
     memcpy(e->key, key, sizeof e->key);
     e->firstlineno = (int)key[5];
     e->flags = (uint32_t)ft_i32_in(head, n, r->layout->off.code_flags);
-    e->memo_offset = INT64_MIN;
+    e->memo_offset[0] = e->memo_offset[1] = INT64_MIN;
     e->user_id = -1;
     e->name = read_str_dup(r, key[1]);
     e->filename = read_str_dup(r, key[3]);
@@ -354,12 +354,21 @@ struct ft_code *ft_code_get(struct ft_reader *r, uint64_t addr)
 
 int ft_code_line(struct ft_code *c, enum ft_linetable_format fmt, int64_t offset)
 {
-    if (offset != c->memo_offset) {
-        c->memo_line = ft_line_for_offset(fmt, c->linetable, c->linetable_len, c->firstlineno,
-                                          offset);
-        c->memo_offset = offset;
+    if (offset == c->memo_offset[0])
+        return c->memo_line[0];
+    if (offset != c->memo_offset[1]) {
+        c->memo_line[1] = ft_line_for_offset(fmt, c->linetable, c->linetable_len, c->firstlineno,
+                                             offset);
+        c->memo_offset[1] = offset;
     }
-    return c->memo_line;
+    /* the most recent first */
+    int64_t o = c->memo_offset[0];
+    int l = c->memo_line[0];
+    c->memo_offset[0] = c->memo_offset[1];
+    c->memo_line[0] = c->memo_line[1];
+    c->memo_offset[1] = o;
+    c->memo_line[1] = l;
+    return c->memo_line[0];
 }
 
 struct ft_code *ft_code_peek(struct ft_reader *r, uint64_t addr)

@@ -52,8 +52,9 @@ struct ft_code {
     int firstlineno;
     uint32_t flags;               /* co_flags */
     int64_t code_bytes;           /* bytecode length in bytes, for offset checks */
-    int64_t memo_offset;          /* last offset asked of ft_code_line() ... */
-    int memo_line;                /* ... and its line: stacks repeat offsets */
+    int64_t memo_offset[2];       /* last offsets asked of ft_code_line() ... */
+    int memo_line[2];             /* ... and their lines: stacks repeat offsets (a
+                                     recursive function: its call and its top) */
     int64_t user_id;              /* free for the caller (the profiler's function id), -1 */
     uint64_t generation;          /* 3.14+: code generation of the last check */
     int checked;                  /* set by a check in the current stack read */

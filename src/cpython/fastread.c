@@ -22,6 +22,12 @@
  * change undone exactly within the few hundred nanoseconds between the
  * copies. A walk that needs memory outside the places learns the places
  * again (stack.c, plain reads that are never shown) and reads once more.
+ *
+ * Two savings that keep this exact: an entry frame found below a Python
+ * frame is copied in P1 only where two copies are compared (VIEW_ONCE, see
+ * ft_walk_iframes), and the walk takes what did not change from the
+ * thread's last read (walkmemo.c: the memo, with the buffer it read, kept
+ * while the places are laid out the same way).
  */
 #include "fastread.h"
 
@@ -52,6 +58,28 @@ struct span {
     size_t len, at;
 };
 
+struct plan {
+    size_t p_len, tstate_span, head_size;
+    size_t t_len;                   /* T as read: the thread state and places absorbed */
+    size_t absorbed[ABSORB_MAX], nabsorbed;
+    uint64_t near_addr;             /* N and GC in one range, when close */
+    size_t near_len, near_at;
+    size_t *at;                     /* each place within P1 (f->at) */
+    struct span *span;              /* f->span */
+    size_t nspans;
+    size_t nspans2;                 /* the first spans, copied in every layer;
+                                       the rest (VIEW_ONCE places) in P1 only */
+    int layers;
+    int nts, top_t;                 /* thread-state reads; the one the walk starts from */
+    size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], caller_at[MAX_LAYERS];
+    size_t layer_at[MAX_LAYERS - 1];
+    size_t gen_at, gc_at, gc0_at, gc_len, heads_at, strs_at, total;
+    int gc0;                        /* the GC state is read before P1 too */
+    size_t nheads, nstrs;           /* code heads and contents read along */
+    size_t niov;                    /* ranges in the read */
+    int have_gen;                   /* the code generation is read along */
+};
+
 struct ft_fastread {
     int have_places;
     struct ft_stack_places places;
@@ -78,6 +106,14 @@ struct ft_fastread {
     uint64_t usual_ns;             /* moving average of a read's time per unit */
     int paused;                    /* this read: the thread is held still */
     int gc_guard;                  /* the GC state is read before P1 too (see gc_of) */
+    struct plan spans;             /* the spans of the places, while they stand */
+    uint64_t spans_tstate;
+    int spans_stale;               /* the places changed since */
+    uint64_t plan_id;              /* counts the span layouts made */
+    struct walk_log memo;          /* the last read's walk (walkmemo.c) ... */
+    unsigned char *memo_buf;       /* ... and the buffer it read, P1 at 0 */
+    size_t memo_cap;
+    int have_memo;
 };
 
 struct ft_fastread *ft_fastread_new(void) { return calloc(1, sizeof(struct ft_fastread)); }
@@ -93,6 +129,8 @@ void ft_fastread_free(struct ft_fastread *f)
         free(f->at);
         free(f->order);
         free(f->span);
+        free(f->memo_buf);
+        ft_walklog_free(&f->memo);
     }
     free(f);
 }
@@ -108,6 +146,7 @@ static int plan_room(struct ft_fastread *f, size_t n)
             f->at = at;
         if (order)
             f->order = order;
+        f->spans_stale = 1;
         if (!span) {
             ft_fail(FT_E_SYSTEM, "out of memory");
             return -1;
@@ -134,6 +173,7 @@ uint64_t ft_fastread_misses(const struct ft_fastread *f) { return f->misses; }
 void ft_fastread_forget(struct ft_fastread *f)
 {
     f->have_places = 0;
+    f->spans_stale = 1;
     f->places.n = 0;
     f->ncodes = 0;
     f->nstrs = 0;
@@ -156,25 +196,6 @@ static int reserve(struct ft_fastread *f, size_t n)
 /* Where each part lands in f->buf: P1 at 0; then per later layer k a
  * thread state T_k, the C frame's current frame, and P_{k+1} (P1's mirror
  * at layer_at[k]); then N and K. */
-struct plan {
-    size_t p_len, tstate_span, head_size;
-    size_t t_len;                   /* T as read: the thread state and places absorbed */
-    size_t absorbed[ABSORB_MAX], nabsorbed;
-    uint64_t near_addr;             /* N and GC in one range, when close */
-    size_t near_len, near_at;
-    size_t *at;                     /* each place within P1 (f->at) */
-    struct span *span;              /* f->span */
-    size_t nspans;
-    int layers;
-    int nts, top_t;                 /* thread-state reads; the one the walk starts from */
-    size_t t_at[MAX_LAYERS], cframe_at[MAX_LAYERS], caller_at[MAX_LAYERS];
-    size_t layer_at[MAX_LAYERS - 1];
-    size_t gen_at, gc_at, gc0_at, gc_len, heads_at, strs_at, total;
-    int gc0;                        /* the GC state is read before P1 too */
-    size_t nheads, nstrs;           /* code heads and contents read along */
-    size_t niov;                    /* ranges in the read */
-    int have_gen;                   /* the code generation is read along */
-};
 
 /* Merges places that lie close together into spans, so that a layer costs
  * one range per cluster of frames (frame objects of 3.8-3.10 and running
@@ -184,8 +205,11 @@ static const struct ft_place *sort_base; /* for by_addr: one sort at a time */
 
 static int by_addr(const void *a, const void *b)
 {
-    uint64_t x = sort_base[*(const size_t *)a].addr, y = sort_base[*(const size_t *)b].addr;
-    return x < y ? -1 : x > y;
+    const struct ft_place *pa = &sort_base[*(const size_t *)a], *pb = &sort_base[*(const size_t *)b];
+    int oa = pa->kind == VIEW_ONCE, ob = pb->kind == VIEW_ONCE;
+    if (oa != ob)
+        return oa - ob; /* places copied once last: P2 is a prefix of P1's spans */
+    return pa->addr < pb->addr ? -1 : pa->addr > pb->addr;
 }
 
 /* A frame that lives inside the thread state (3.14+: its base frame) is
@@ -213,13 +237,17 @@ static void plan_spans(struct ft_fastread *f, struct plan *p, uint64_t tstate)
     sort_base = f->places.r;
     qsort(f->order, n, sizeof *f->order, by_addr);
     p->nspans = 0;
+    p->nspans2 = SIZE_MAX;
     p->nabsorbed = 0;
     p->t_len = p->tstate_span;
     for (size_t k = 0; k < n; k++) {
         const struct ft_place *pl = &f->places.r[f->order[k]];
         if (absorb(p, pl, f->order[k], tstate))
             continue;
-        struct span *last = p->nspans ? &p->span[p->nspans - 1] : NULL;
+        if (pl->kind == VIEW_ONCE && p->nspans2 == SIZE_MAX)
+            p->nspans2 = p->nspans;
+        struct span *last = p->nspans > (p->nspans2 == SIZE_MAX ? 0 : p->nspans2)
+                                ? &p->span[p->nspans - 1] : NULL;
         uint64_t end = pl->addr + pl->len;
         if (last && pl->addr <= last->addr + last->len + SPAN_GAP && end - last->addr <= SPAN_MAX) {
             if (end > last->addr + last->len) {
@@ -233,6 +261,8 @@ static void plan_spans(struct ft_fastread *f, struct plan *p, uint64_t tstate)
         }
         p->at[f->order[k]] = last->at + (size_t)(pl->addr - last->addr);
     }
+    if (p->nspans2 == SIZE_MAX)
+        p->nspans2 = p->nspans;
     for (size_t k = 0; k < p->nabsorbed; k++) {
         p->at[p->absorbed[k]] = at;
         at += f->places.r[p->absorbed[k]].len;
@@ -291,8 +321,16 @@ static size_t plan_near(const struct ft_reader *r, const struct ft_thread *t, st
 static void plan_layout(const struct ft_reader *r, struct ft_fastread *f,
                         const struct ft_thread *t, struct plan *p)
 {
-    p->tstate_span = ft_tstate_span(&r->layout->off);
-    plan_spans(f, p, t->tstate);
+    if (f->spans_stale || f->spans_tstate != t->tstate) {
+        p->tstate_span = ft_tstate_span(&r->layout->off);
+        plan_spans(f, p, t->tstate);
+        f->plan_id++;
+        f->spans = *p;
+        f->spans_tstate = t->tstate;
+        f->spans_stale = 0;
+    } else {
+        *p = f->spans;
+    }
     size_t at = p->p_len;
     p->head_size = ft_code_head_size(r->layout);
     p->layers = f->paused ? 1 : r->sandwich_layers;
@@ -348,15 +386,15 @@ static struct ft_remote_iov range(uint64_t addr, unsigned char *buf, size_t len)
     return (struct ft_remote_iov){addr, buf, len};
 }
 
-/* The spans into b (a layer), forwards or backwards. */
-static size_t add_places(const struct plan *p, unsigned char *b, int backwards,
+/* The first n spans into b (a layer), forwards or backwards. */
+static size_t add_places(const struct plan *p, size_t n, unsigned char *b, int backwards,
                          struct ft_remote_iov *iov)
 {
-    for (size_t j = 0; j < p->nspans; j++) {
-        const struct span *s = &p->span[backwards ? p->nspans - 1 - j : j];
+    for (size_t j = 0; j < n; j++) {
+        const struct span *s = &p->span[backwards ? n - 1 - j : j];
         iov[j] = range(s->addr, b + s->at, s->len);
     }
-    return p->nspans;
+    return n;
 }
 
 /* The iovs in as few syscalls as the kernel allows, in order. 1: all of it
@@ -406,7 +444,7 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
     if (p->gc0)
         iov[n++] = range(gc_addr(r, t), b + p->gc0_at, p->gc_len);
     if (!p->top_t)
-        n += add_places(p, b, 0, iov + n); /* P1, unless T0 comes first */
+        n += add_places(p, p->nspans, b, 0, iov + n); /* P1, unless T0 comes first */
     for (int j = 0; j < p->nts; j++) {
         /* 0-2 spacer reads before and after each thread state, at random:
          * a program that loops with the period of these reads could
@@ -422,9 +460,10 @@ static int sandwich(struct ft_reader *r, struct ft_fastread *f, const struct ft_
         for (uint64_t x = spacers(f, p); x > 0; x--)
             iov[n++] = range(t->tstate, b + p->gen_at, 8);
         if (j == 0 && p->top_t)
-            n += add_places(p, b, 0, iov + n);
+            n += add_places(p, p->nspans, b, 0, iov + n);
         else if (j - p->top_t < p->layers - 1)
-            n += add_places(p, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0, iov + n);
+            n += add_places(p, p->nspans2, b + p->layer_at[j - p->top_t], (j - p->top_t) % 2 == 0,
+                            iov + n);
     }
     if (p->near_len) {
         iov[n++] = range(p->near_addr, b + p->near_at, p->near_len);
@@ -455,7 +494,7 @@ static int merge_places(struct ft_fastread *f, struct ft_stack_places *fresh)
     uint64_t kept_used[MAX_FRAME_PLACES];
     for (size_t i = 0; f->have_places && i < f->places.n && kept < MAX_FRAME_PLACES; i++) {
         const struct ft_place *old = &f->places.r[i];
-        if (old->kind != VIEW_FRAME || f->reads - f->used[i] > 64)
+        if ((old->kind != VIEW_FRAME && old->kind != VIEW_ONCE) || f->reads - f->used[i] > 64)
             continue;
         size_t k = 0;
         while (k < n0 && fresh->r[k].addr != old->addr)
@@ -478,6 +517,7 @@ static int merge_places(struct ft_fastread *f, struct ft_stack_places *fresh)
     f->places = *fresh;
     *fresh = swap;
     f->have_places = 1;
+    f->spans_stale = 1;
     return 0;
 }
 
@@ -491,6 +531,7 @@ static enum walk_status learn(struct ft_reader *r, struct ft_fastread *f, struct
         return st;
     if (st != WALK_OK || merge_places(f, fresh) < 0)
         f->have_places = 0;
+    f->spans_stale = 1;
     ft_error_clear();
     return WALK_OK;
 }
@@ -554,6 +595,7 @@ static enum walk_status set_view(struct ft_reader *r, struct ft_fastread *f, con
                 return WALK_MISS; /* another chunk */
             uint64_t end = v->top + SLACK < v->limit ? v->top + SLACK : v->limit;
             pl->len = (size_t)(end - base);
+            f->spans_stale = 1;
             st = WALK_AGAIN;
         }
         if (st == WALK_OK &&
@@ -593,6 +635,77 @@ static void mark_used(struct ft_fastread *f, const struct ft_walk_scratch *w)
     for (size_t k = 0; k < w->view.n && k < f->places.n; k++)
         if (w->view.r[k].walked)
             f->used[k] = f->reads;
+}
+
+/* The walk of this read is logged, and takes what did not change from
+ * the last one, where the copies are laid out alike and the walk is a
+ * function of their bytes alone (3.11-3.12 also check the C frames'
+ * links, which the log does not hold). */
+static int memo_applies(const struct ft_reader *r, const struct ft_fastread *f)
+{
+    const struct ft_offsets *o = &r->layout->off;
+    return !f->paused && o->pyframe_back == FT_ABSENT && o->tstate_cframe == FT_ABSENT;
+}
+
+static void begin_log(struct ft_reader *r, struct ft_fastread *f)
+{
+    int use = memo_applies(r, f) && f->have_memo && f->memo.plan == f->plan_id;
+    ft_walklog_begin(r->scratch, memo_applies(r, f) ? f->buf : NULL, use ? &f->memo : NULL,
+                     use ? f->memo_buf : NULL);
+}
+
+/* This read's walk becomes the memo, and its buffer the memo's (swapped:
+ * the next sandwich is copied into the other one). */
+static void keep_log(struct ft_reader *r, struct ft_fastread *f, const struct ft_thread *t,
+                     const struct ft_code_pre *pre)
+{
+    f->have_memo = memo_applies(r, f) && ft_walklog_keep(r->scratch, &f->memo, f->plan_id,
+                                                                  ft_iframe_span(&r->layout->off)) == 0;
+    if (!f->have_memo)
+        return;
+    if (pre->have_generation)
+        ft_walklog_frames(&f->memo, t->frames, t->nframes, pre->generation, r->misses);
+    unsigned char *b = f->buf;
+    size_t cap = f->cap;
+    f->buf = f->memo_buf;
+    f->cap = f->memo_cap;
+    f->memo_buf = b;
+    f->memo_cap = cap;
+}
+
+/* Frames the walk took from the memo are resolved as the memo's were,
+ * where the code generation (3.14+) says no code object was freed since
+ * and the reader decoded none (which could evict one from its cache). */
+static void known_frames(const struct ft_reader *r, const struct ft_fastread *f, struct ft_code_pre *pre)
+{
+    const struct walk_log *l = &r->scratch->log, *m = &f->memo;
+    if (!l->taken_at || !m->have_frames || !pre->have_generation || m->generation != pre->generation ||
+        m->decodes != r->misses)
+        return;
+    pre->known = m->frames + m->step[l->taken_at].raw_before;
+    pre->known_from = l->taken_raw;
+}
+
+/* Entry frames the walk found below a Python frame are copied once from
+ * the next read on, where two copies are compared (3.14+); see
+ * ft_walk_iframes. */
+static void copy_once(struct ft_fastread *f, const struct raw_stack *s)
+{
+    for (size_t i = 0; i < f->places.n; i++)
+        for (size_t k = 0; k < s->nonce && f->places.r[i].kind == VIEW_FRAME; k++)
+            if (f->places.r[i].addr == s->once[k]) {
+                f->places.r[i].kind = VIEW_ONCE;
+                f->spans_stale = 1;
+            }
+}
+
+static void copy_twice(struct ft_fastread *f, uint64_t frame)
+{
+    for (size_t i = 0; i < f->places.n; i++)
+        if (f->places.r[i].kind == VIEW_ONCE && f->places.r[i].addr == frame) {
+            f->places.r[i].kind = VIEW_FRAME;
+            f->spans_stale = 1;
+        }
 }
 
 /* The collector's state, read after the copies: a <GC> frame shown on a
@@ -686,8 +799,11 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         return fit;
     if (!live_everywhere(r, &p, f->buf, &v, top))
         return WALK_TORN;
+    begin_log(r, f);
     enum walk_status st = o->pyframe_back != FT_ABSENT ? ft_walk_pyframes(r, top)
                                                         : ft_walk_iframes(r, top);
+    if (st == WALK_AGAIN)
+        copy_twice(f, r->scratch->raw.refused);
     if (st != WALK_OK)
         return st;
     if (o->pyframe_back == FT_ABSENT)
@@ -699,6 +815,7 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         .nheads = p.nheads, .head_addr = f->codes, .heads = f->buf + p.heads_at,
         .nstrs = p.nstrs, .str_addr = f->strs, .str_len = f->str_len, .strs = f->buf + p.strs_at,
     };
+    known_frames(r, f, &pre);
     st = gc_of(r, f, &p, f->buf, t);
     if (st != WALK_OK)
         return st;
@@ -711,8 +828,12 @@ static enum walk_status read_sandwich(struct ft_reader *r, struct ft_fastread *f
         m.delta[k] = (ptrdiff_t)p.layer_at[k];
     int ok = f->paused ? 1 : ft_evidence_confirm(r, &r->scratch->ev, &m);
     remember_codes(r, f);
-    if (ok == 1 && (!decoded || f->paused))
+    if (ok == 1 && (!decoded || f->paused)) {
+        if (!f->paused && p.layers == 2)
+            copy_once(f, &r->scratch->raw);
+        keep_log(r, f, t, &pre);
         return WALK_OK;
+    }
     free(t->frames);
     t->frames = NULL;
     t->nframes = 0;

@@ -67,16 +67,18 @@ static struct view_range *range_at(struct view *v, uint64_t addr, size_t len)
 /* A frame's bytes from the view; from the target when the view is live.
  * *kind is the range's kind, or -1 for bytes read just now. */
 static enum walk_status frame_bytes(struct ft_reader *r, uint64_t addr, size_t len,
-                                    const unsigned char **out, int *kind)
+                                    const unsigned char **out, int *kind, size_t *range)
 {
     struct view *v = &r->scratch->view;
     struct view_range *g = range_at(v, addr, len);
     if (g) {
         *out = g->bytes + (addr - g->addr);
         *kind = g->kind;
+        *range = (size_t)(g - v->r);
         g->walked = 1;
         return WALK_OK;
     }
+    *range = SIZE_MAX;
     if (!v->live)
         return WALK_MISS;
     if (v->nmissed < PLACES_MAX) {
@@ -146,7 +148,8 @@ enum walk_status ft_walk_pyframes(struct ft_reader *r, uint64_t frame)
     while (frame) {
         const unsigned char *b;
         int kind;
-        enum walk_status st = frame_bytes(r, frame, span, &b, &kind);
+        size_t range;
+        enum walk_status st = frame_bytes(r, frame, span, &b, &kind, &range);
         if (st != WALK_OK)
             return st;
         int top = s->n == 0;
@@ -208,23 +211,41 @@ static int entry_hangs_right(struct raw_stack *s, uint64_t previous)
     return 0;
 }
 
-enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
+/* An entry frame (the eval loop's, on the C stack) is written when the
+ * loop is entered and stays as it is until the loop returns, which it
+ * cannot do while the first frame it ran is alive: below a Python frame
+ * whose two copies agree, one copy of it tells the same as two. The
+ * sandwich copies such a frame once (VIEW_ONCE) where two copies suffice
+ * (3.14+); met on top of the chain, or below anything but a Python frame,
+ * it must be copied twice: the read is done again so. */
+static enum walk_status once_refused(struct raw_stack *s, uint64_t frame)
+{
+    s->refused = frame;
+    return WALK_AGAIN;
+}
+
+static enum walk_status check_taken(struct ft_reader *r, uint64_t frame, uint64_t top,
+                                   int callee_python, size_t steps);
+
+/* The walk from `frame`, `steps` steps below the innermost frame `top`;
+ * callee_python: the frame walked before this one was a Python frame. */
+static enum walk_status walk_from(struct ft_reader *r, uint64_t frame, uint64_t top, int callee_python,
+                                  size_t first_step)
 {
     const struct ft_offsets *o = &r->layout->off;
     const struct ft_consts *k = &r->layout->c;
     struct raw_stack *s = &r->scratch->raw;
     size_t span = ft_iframe_span(o);
     uint64_t tag_mask = ~(uint64_t)k->stackref_tag_bits;
-    uint64_t top = frame;
-    int callee_python = 0;        /* the frame walked before this one: Python, not a shim */
     struct cycle_check cc = {0, 1, 0};
-    if (span > FRAME_COPY)
-        return WALK_FATAL;
-    s->ends_at_entry = !frame; /* no frames at all is a complete (empty) stack */
-    for (size_t steps = 0; frame && steps < 2 * FT_MAX_DEPTH; steps++) {
+    for (size_t steps = first_step; frame && steps < 2 * FT_MAX_DEPTH; steps++) {
         const unsigned char *b;
         int kind;
-        enum walk_status st = frame_bytes(r, frame, span, &b, &kind);
+        size_t range;
+        if (steps && ft_walklog_reuse(r->scratch, frame, callee_python, span))
+            return r->scratch->check_memo ? check_taken(r, frame, top, callee_python, steps)
+                                          : WALK_OK; /* the rest is as the last walk found it */
+        enum walk_status st = frame_bytes(r, frame, span, &b, &kind, &range);
         if (st != WALK_OK)
             return st;
         uint8_t owner = ft_u8_in(b, span, o->iframe_owner);
@@ -237,9 +258,15 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
         if (s->entry_check && (shim || is_entry) &&
             !entry_hangs_right(s, ft_word_in(r->layout, b, span, o->iframe_previous)))
             return WALK_TORN;
+        int one_copy = (kind == VIEW_FRAME || kind == VIEW_ONCE) && shim && frame != top && callee_python;
+        if (kind == VIEW_ONCE && !one_copy)
+            return once_refused(s, frame);
         if (kind == VIEW_FRAME)
-            ft_evidence_add(&r->scratch->ev, frame, b, span,
-                            frame == top ? FT_EV_IFRAME_TOP : FT_EV_IFRAME);
+            ft_evidence_add(&r->scratch->ev, frame, b, span, frame == top ? FT_EV_IFRAME_TOP : FT_EV_IFRAME);
+        if (one_copy && s->nonce < ONCE_MAX)
+            s->once[s->nonce++] = frame;
+        ft_walklog_step(r->scratch, frame, b, range, kind,
+                        (callee_python ? STEP_CALLEE_PYTHON : 0) | (one_copy ? STEP_ONCE : 0));
         if (!shim && callee_python && !waiting(r, b, span))
             return WALK_TORN;
         callee_python = !shim;
@@ -259,6 +286,38 @@ enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
     return WALK_OK;
 }
 
+/* FRAMETAP_CHECK_MEMO: steps taken from the last walk are walked again
+ * and must give the same raw frames (a test of walkmemo.c on real
+ * targets; this read is then not kept as a memo). */
+static enum walk_status check_taken(struct ft_reader *r, uint64_t frame, uint64_t top,
+                                   int callee_python, size_t steps)
+{
+    struct ft_walk_scratch *w = r->scratch;
+    struct raw_stack *s = &w->raw;
+    size_t from = w->log.taken_raw, n = s->n;
+    int ends = s->ends_at_entry;
+    struct raw_frame *taken = malloc((n - from + 1) * sizeof *taken);
+    if (!taken)
+        return WALK_OK;
+    memcpy(taken, s->v + from, (n - from) * sizeof *taken);
+    s->n = from;
+    w->memo = NULL;
+    w->log.whole = 0;
+    enum walk_status st = walk_from(r, frame, top, callee_python, steps);
+    ft_walklog_checked(st == WALK_OK && s->n == n && s->ends_at_entry == ends &&
+                       memcmp(taken, s->v + from, (n - from) * sizeof *taken) == 0, "walk");
+    free(taken);
+    return st;
+}
+
+enum walk_status ft_walk_iframes(struct ft_reader *r, uint64_t frame)
+{
+    if (ft_iframe_span(&r->layout->off) > FRAME_COPY)
+        return WALK_FATAL;
+    r->scratch->raw.ends_at_entry = !frame; /* no frames at all is a complete (empty) stack */
+    return walk_from(r, frame, frame, 0, 0);
+}
+
 void ft_view_evidence(struct ft_reader *r, uint64_t top)
 {
     struct view *v = &r->scratch->view;
@@ -267,7 +326,7 @@ void ft_view_evidence(struct ft_reader *r, uint64_t top)
     for (size_t i = 0; i < v->n; i++) {
         const struct view_range *g = &v->r[i];
         size_t below = g->len;
-        if (g->kind == VIEW_FRAME)
+        if (g->kind == VIEW_FRAME || g->kind == VIEW_ONCE)
             continue;
         if (g->kind == VIEW_WINDOW) {
             if (top >= g->addr && top - g->addr < g->len) {
@@ -480,6 +539,9 @@ void ft_read_begin(struct ft_reader *r, int strict)
     w->raw.ends_at_entry = 0;
     w->raw.strict = strict;
     w->raw.entry_check = 0;
+    w->raw.nonce = 0;
+    w->raw.refused = 0;
+    ft_walklog_begin(w, NULL, NULL, NULL);
     w->ncopies = 0;
     w->view.n = 0;
     w->view.hint = 0;
@@ -494,6 +556,8 @@ int ft_walk_scratch_ensure(struct ft_reader *r)
     if (r->scratch)
         return 0;
     r->scratch = calloc(1, sizeof *r->scratch);
+    if (r->scratch)
+        r->scratch->check_memo = getenv("FRAMETAP_CHECK_MEMO") != NULL;
     if (r->scratch)
         r->scratch->copies = malloc((size_t)COPY_SLOTS * FRAME_COPY);
     if (!r->scratch || !r->scratch->copies) {
@@ -511,6 +575,7 @@ void ft_walk_scratch_free(struct ft_reader *r)
         free(r->scratch->copies);
         free(r->scratch->view.r);
         free(r->scratch->view.missed);
+        ft_walklog_free(&r->scratch->log);
         ft_evidence_free(&r->scratch->ev);
     }
     free(r->scratch);

@@ -31,12 +31,17 @@ struct raw_frame {
     uint64_t addr;                /* where the frame itself lives */
 };
 
+#define ONCE_MAX 16
+
 struct raw_stack {
     struct raw_frame v[FT_MAX_DEPTH];
     size_t n;
     int truncated;
     int ends_at_entry;            /* 3.11+: the chain ended at an entry frame */
     int strict;                   /* running target: stricter checks */
+    uint64_t once[ONCE_MAX];      /* entry frames that need one copy only (fastread.c) */
+    size_t nonce;
+    uint64_t refused;             /* a frame read once that needs two copies after all */
     int entry_check;              /* 3.11-3.12: check the first entry frame ... */
     uint64_t entry_caller;        /* ... hangs below this (its C caller's frame) */
 };
@@ -53,6 +58,8 @@ enum view_kind {
     VIEW_CHUNK,    /* the used part of an older chunk: all of it is live */
     VIEW_FRAME,    /* one frame that lives elsewhere (generator, C stack,
                       base frame; every frame before 3.11) */
+    VIEW_ONCE,     /* 3.14+: an entry frame on the C stack whose callee is a
+                      Python frame, copied once (see ft_walk_iframes) */
 };
 
 struct view_range {
@@ -76,6 +83,43 @@ struct view {
     size_t nmissed, missed_cap;
 };
 
+/* One step of a 3.11+ walk, kept so that the next read of the thread can
+ * take the steps that did not change from it (walkmemo.c). */
+struct walk_step {
+    uint64_t addr;
+    uint32_t at;                  /* where its bytes were in the copy */
+    uint32_t raw_before;          /* raw frames pushed before it */
+    uint16_t range;               /* the view range they came from */
+    uint8_t kind;                 /* that range's kind */
+    uint8_t flags;                /* STEP_* */
+};
+#define STEP_CALLEE_PYTHON 1      /* the step above was a Python frame */
+#define STEP_ONCE 2               /* an entry frame that needs one copy */
+
+/* The steps of one walk and the raw frames they gave; kept as a memo,
+ * what comparing its steps needs (walkmemo.c). */
+struct walk_log {
+    struct walk_step *step;
+    uint32_t *win_lo, *win_hi;    /* per step: the window's bytes read from it down */
+    size_t n, cap;
+    uint32_t *sparse;             /* the steps read outside the window, in order */
+    size_t nsparse, sparse_cap;
+    size_t win_range;             /* the window's view range (SIZE_MAX: none) */
+    size_t span;                  /* bytes read per step */
+    struct raw_frame *raw;
+    size_t nraw, raw_cap;
+    int ends_at_entry;
+    int whole;                    /* every step was logged */
+    uint64_t plan;                /* how the copy was laid out (fastread's plan) */
+    size_t taken_at, taken_raw;   /* this walk took the memo's steps from taken_at
+                                     on, after taken_raw raw frames (0: did not) */
+    struct ft_frame *frames;      /* the raw frames resolved, while codes stand: */
+    size_t frames_cap;
+    int have_frames;
+    uint64_t generation;          /* ... the code generation then (3.14+) */
+    uint64_t decodes;             /* ... and the reader's count of decodes */
+};
+
 #define HEAD_BATCH (FT_MAX_DEPTH / 16)
 
 struct ft_walk_scratch {
@@ -93,6 +137,12 @@ struct ft_walk_scratch {
     uint32_t index[FT_MAX_DEPTH];           /* raw frame -> distinct code */
     uint32_t slots[2 * FT_MAX_DEPTH];       /* distinct-code hash: index+1, 0 empty */
     unsigned char heads[HEAD_BATCH][FT_CODE_HEAD_MAX]; /* per batch */
+    struct walk_log log;                    /* this walk's steps (when copy is set) */
+    const unsigned char *copy;              /* the copy the view's ranges lie in */
+    const struct walk_log *memo;            /* the last walk, to take steps from */
+    const unsigned char *memo_copy;         /* ... and the copy it read */
+    int memo_tries;
+    int check_memo;                         /* FRAMETAP_CHECK_MEMO: verify what is taken */
 };
 
 struct cycle_check {
@@ -164,6 +214,31 @@ void ft_view_evidence(struct ft_reader *r, uint64_t top);
 /* 1 if the cached code object at code is a generator's or coroutine's. */
 int ft_is_cached_generator(struct ft_reader *r, uint64_t code);
 
+/* walkmemo.c: logging a walk's steps and taking unchanged ones from the
+ * last walk. begin: copy is the buffer the view lies in (NULL: no log),
+ * memo the last walk of this thread read from memo_copy, laid out alike
+ * (NULL: none). */
+void ft_walklog_begin(struct ft_walk_scratch *w, const unsigned char *copy,
+                      const struct walk_log *memo, const unsigned char *memo_copy);
+void ft_walklog_step(struct ft_walk_scratch *w, uint64_t addr, const unsigned char *b,
+                     size_t range, int kind, int flags);
+/* 1 when the rest of the chain, from `frame` (not the innermost), was taken
+ * from the memo: raw frames, evidence and entry frames noted as the walk
+ * would have; 0 when the walk must go on. */
+int ft_walklog_reuse(struct ft_walk_scratch *w, uint64_t frame, int callee_python, size_t span);
+/* After a read that passed: this walk becomes *memo (their buffers are
+ * swapped, or the memo's first steps replaced). 0, or -1 when it cannot be
+ * kept (then *memo must not be used again). */
+int ft_walklog_keep(struct ft_walk_scratch *w, struct walk_log *memo, uint64_t plan, size_t span);
+/* The memo's raw frames as resolved (frames[i] for raw[i]), to be taken
+ * while no code object was freed (generation) or decoded since. */
+void ft_walklog_frames(struct walk_log *memo, const struct ft_frame *frames, size_t n,
+                       uint64_t generation, uint64_t decodes);
+void ft_walklog_free(struct walk_log *l);
+/* FRAMETAP_CHECK_MEMO: counts a check of what was taken from a memo
+ * (printed at exit); one that disagreed is reported and aborts. */
+void ft_walklog_checked(int agreed, const char *what);
+
 /* Bytes of an _PyInterpreterFrame the walker reads. */
 static inline size_t ft_iframe_span(const struct ft_offsets *o) { return (size_t)o->iframe_localsplus; }
 /* Bytes of a PyFrameObject the walker reads. */
@@ -212,6 +287,8 @@ struct ft_code_pre {
     const uint64_t *str_addr;
     const uint32_t *str_len;
     const unsigned char *strs;    /* nstrs x FT_STR_CHECK_MAX */
+    const struct ft_frame *known; /* raw frames from known_from on are these, */
+    size_t known_from;            /* resolved by the last read (walkmemo.c) */
 };
 
 /* Checks the raw stack's code objects against the target (stackcodes.c)

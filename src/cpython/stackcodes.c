@@ -17,16 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Numbers the distinct code objects of the raw stack (w->distinct) and maps
- * each frame to its number (w->index), with a hash table cleared per call. */
-static size_t number_codes(struct ft_walk_scratch *w)
+/* Numbers the distinct code objects of the raw stack's first n frames
+ * (w->distinct) and maps each frame to its number (w->index), with a hash
+ * table cleared per call. */
+static size_t number_codes(struct ft_walk_scratch *w, size_t n)
 {
     const struct raw_stack *s = &w->raw;
     size_t nslots = 64, ndistinct = 0;
-    while (nslots < 2 * s->n)
+    while (nslots < 2 * n)
         nslots *= 2;
     memset(w->slots, 0, nslots * sizeof *w->slots);
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint64_t addr = s->v[i].code;
         size_t j = (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 40) & (nslots - 1);
         while (w->slots[j] && w->distinct[w->slots[j] - 1] != addr)
@@ -161,12 +162,44 @@ static int stack_complete(const struct ft_reader *r, const struct raw_stack *s,
     return !(bottom->flags & r->layout->c.generator_flags);
 }
 
+/* FRAMETAP_CHECK_MEMO: the frames taken as known, resolved in full. 1:
+ * they agree, 0: they do not, -1: the codes could not be read again. */
+static int known_agree(struct ft_reader *r, const struct ft_thread *t, const struct ft_code_pre *pre,
+                       const struct ft_frame *frames, size_t from)
+{
+    struct ft_walk_scratch *w = r->scratch;
+    const struct raw_stack *s = &w->raw;
+    int decoded = 0;
+    if (check_codes(r, t, number_codes(w, s->n), pre, &decoded) != WALK_OK) {
+        ft_error_clear();
+        return -1;
+    }
+    if (decoded)
+        return 0;
+    for (size_t i = from; i < s->n; i++) {
+        struct ft_code *code = w->codes[w->index[i]];
+        if (frames[i].code != code || frames[i].addr != s->v[i].addr ||
+            frames[i].line != ft_code_line(code, r->layout->linetable, s->v[i].offset))
+            return 0;
+    }
+    return 1;
+}
+
 enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
                                    const struct ft_code_pre *pre, int *decoded)
 {
     struct ft_walk_scratch *w = r->scratch;
     struct raw_stack *s = &w->raw;
-    enum walk_status st = check_codes(r, t, number_codes(w), pre, decoded);
+    /* frames the last read resolved are taken as they were: the caller
+     * vouches that their codes were neither freed nor decoded since; a
+     * decode now (which may evict one) makes every frame resolved anew */
+    size_t from = pre && pre->known && pre->known_from <= s->n ? pre->known_from : s->n;
+    enum walk_status st = check_codes(r, t, number_codes(w, from), pre, decoded);
+    if (st == WALK_OK && *decoded && from < s->n) {
+        from = s->n;
+        int again = 0;
+        st = check_codes(r, t, number_codes(w, from), pre, &again);
+    }
     if (st == WALK_OK && s->n && !s->truncated && !stack_complete(r, s, w)) {
         ft_fail(FT_E_CORRUPT, "stack ended early, at a generator between a yield and a resume, "
                 "or at a frame being linked in");
@@ -179,7 +212,12 @@ enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
         ft_fail(FT_E_SYSTEM, "out of memory");
         return WALK_FATAL;
     }
-    for (size_t i = 0; i < s->n; i++) {
+    if (from < s->n)
+        memcpy(frames + from, pre->known, (s->n - from) * sizeof *frames);
+    int agreed = from < s->n && w->check_memo ? known_agree(r, t, pre, frames, from) : -1;
+    if (agreed >= 0)
+        ft_walklog_checked(agreed, "resolution");
+    for (size_t i = 0; i < from; i++) {
         struct ft_code *code = w->codes[w->index[i]];
         int64_t offset = s->v[i].offset;
         if (offset >= code->code_bytes || offset < -2) {

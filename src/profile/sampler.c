@@ -102,7 +102,8 @@ static void close_threads(struct ft_sampler *s)
         if (s->threads[i].fast)
             s->read_misses += ft_fastread_misses(s->threads[i].fast);
         ft_fastread_free(s->threads[i].fast);
-        free(s->threads[i].memo);
+        for (int k = 0; k < FT_STACK_MEMOS; k++)
+            free(s->threads[i].memo[k].frames);
     }
     s->nthreads = 0;
 }
@@ -253,15 +254,10 @@ static int refresh(struct ft_sampler *s)
                 struct ft_sampled_thread *old = &s->threads[j];
                 fresh[i].cpu = old->cpu;
                 fresh[i].fast = old->fast;
-                fresh[i].memo = old->memo;
-                fresh[i].memo_n = old->memo_n;
-                fresh[i].memo_cap = old->memo_cap;
-                fresh[i].memo_gc = old->memo_gc;
-                fresh[i].memo_decodes = old->memo_decodes;
-                fresh[i].memo_stack = old->memo_stack;
+                memcpy(fresh[i].memo, old->memo, sizeof old->memo);
                 ft_oncpu_none(&old->cpu);
                 old->fast = NULL;
-                old->memo = NULL;
+                memset(old->memo, 0, sizeof old->memo);
             }
         if (!fresh[i].fast && !(fresh[i].fast = ft_fastread_new())) {
             ft_fail(FT_E_SYSTEM, "out of memory");
@@ -326,36 +322,59 @@ static long gc_position(struct ft_sampler *s, const struct ft_thread *th)
     return ft_gc_position(th, holder);
 }
 
-/* The stack id of th's frames if they are the thread's last ones (same
- * code entries, lines and frames, no code decoded since), else -1. */
-static int64_t memo_lookup(const struct ft_sampler *s, const struct ft_sampled_thread *t,
-                           const struct ft_thread *th, long gc)
+static int memo_holds(const struct ft_sampler *s, const struct ft_stack_memo *m,
+                      const struct ft_thread *th, long gc)
 {
-    if (t->memo_n != th->nframes || t->memo_gc != gc || !t->memo || !th->nframes ||
-        t->memo_decodes != s->session->reader.misses ||
-        (th->nframes && memcmp(t->memo, th->frames, th->nframes * sizeof *th->frames) != 0))
-        return -1;
-    return t->memo_stack;
+    return m->frames && th->nframes && m->n == th->nframes && m->gc == gc &&
+           m->decodes == s->session->reader.misses &&
+           memcmp(m->frames, th->frames, th->nframes * sizeof *th->frames) == 0;
 }
 
+/* The stack id of th's frames if they are one of the thread's last stacks
+ * (same code entries, lines and frames, no code decoded since), else -1. */
+static int64_t memo_lookup(const struct ft_sampler *s, struct ft_sampled_thread *t,
+                           const struct ft_thread *th, long gc)
+{
+    for (int k = 0; k < FT_STACK_MEMOS; k++) {
+        if (!memo_holds(s, &t->memo[k], th, gc))
+            continue;
+        struct ft_stack_memo hit = t->memo[k];
+        memmove(&t->memo[1], &t->memo[0], (size_t)k * sizeof hit);
+        t->memo[0] = hit;
+        return hit.stack;
+    }
+    return -1;
+}
+
+/* Keeps th's stack as the most recent, in place of the least recent. */
 static void memo_store(const struct ft_sampler *s, struct ft_sampled_thread *t,
                        const struct ft_thread *th, long gc, uint32_t stack)
 {
-    if (th->nframes > t->memo_cap) {
-        struct ft_frame *m = realloc(t->memo, th->nframes * sizeof *m);
-        if (!m) {
-            t->memo_n = SIZE_MAX; /* no memo; nothing else is lost */
+    struct ft_stack_memo m = t->memo[FT_STACK_MEMOS - 1];
+    memmove(&t->memo[1], &t->memo[0], (FT_STACK_MEMOS - 1) * sizeof m);
+    if (th->nframes > m.cap) {
+        struct ft_frame *f = realloc(m.frames, th->nframes * sizeof *f);
+        if (!f) {
+            m.n = SIZE_MAX; /* no memo; nothing else is lost */
+            t->memo[0] = m;
             return;
         }
-        t->memo = m;
-        t->memo_cap = th->nframes;
+        m.frames = f;
+        m.cap = th->nframes;
     }
     if (th->nframes) /* an empty stack has no frames array to copy from */
-        memcpy(t->memo, th->frames, th->nframes * sizeof *th->frames);
-    t->memo_n = th->nframes;
-    t->memo_gc = gc;
-    t->memo_decodes = s->session->reader.misses;
-    t->memo_stack = stack;
+        memcpy(m.frames, th->frames, th->nframes * sizeof *th->frames);
+    m.n = th->nframes;
+    m.gc = gc;
+    m.decodes = s->session->reader.misses;
+    m.stack = stack;
+    t->memo[0] = m;
+}
+
+static void memo_forget(struct ft_sampled_thread *t)
+{
+    for (int k = 0; k < FT_STACK_MEMOS; k++)
+        t->memo[k].n = SIZE_MAX;
 }
 
 static void record(struct ft_sampler *s, struct ft_sampled_thread *t, struct ft_thread *th,
@@ -413,7 +432,7 @@ static void record_native(struct ft_sampler *s, struct ft_sampled_thread *t, str
     if (nt.error[0] || !nt.merged.merged) {
         s->native_unmerged++;
         ft_native_thread_free(&nt);
-        t->memo_n = SIZE_MAX; /* the memo holds Python-only stacks of native runs */
+        memo_forget(t); /* the memo holds Python-only stacks of native runs */
         record(s, t, th, now);
         return;
     }

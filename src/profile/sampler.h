@@ -41,17 +41,23 @@ struct ft_sample_opts {
 #define FT_SAMPLER_MAX_THREADS 1024
 #define FT_SAMPLER_MAX_HOST 256
 
+struct ft_stack_memo {
+    struct ft_frame *frames;
+    size_t n, cap;
+    long gc;
+    uint64_t decodes;            /* reader's decode count then: new code, no reuse */
+    uint32_t stack;
+};
+#define FT_STACK_MEMOS 2
+
 struct ft_sampled_thread {
     struct ft_tstate_ref ref;
     struct ft_oncpu cpu;         /* is it on a CPU: for --mode cpu, and to hold running threads */
     struct ft_fastread *fast;    /* where this thread's frames were last time */
     int running;                 /* on a CPU when this round looked */
-    /* the last stack recorded, to skip interning an unchanged one */
-    struct ft_frame *memo;
-    size_t memo_n, memo_cap;
-    long memo_gc;
-    uint64_t memo_decodes;       /* reader's decode count then: new code, no reuse */
-    uint32_t memo_stack;
+    /* the last stacks recorded, most recent first, to skip interning an
+     * unchanged one (two: a loop's top frame often moves between two lines) */
+    struct ft_stack_memo memo[FT_STACK_MEMOS];
     uint32_t profile_thread;
 };
 
