@@ -305,7 +305,7 @@ static enum walk_status check_taken(struct ft_reader *r, uint64_t frame, uint64_
     w->log.whole = 0;
     enum walk_status st = walk_from(r, frame, top, callee_python, steps);
     ft_walklog_checked(st == WALK_OK && s->n == n && s->ends_at_entry == ends &&
-                       memcmp(taken, s->v + from, (n - from) * sizeof *taken) == 0, "walk");
+                       memcmp(taken, s->v + from, (n - from) * sizeof *taken) == 0, MEMO_CHECK_WALK);
     free(taken);
     return st;
 }

@@ -92,6 +92,7 @@ struct walk_step {
     uint16_t range;               /* the view range they came from */
     uint8_t kind;                 /* that range's kind */
     uint8_t flags;                /* STEP_* */
+    uint32_t win_lo, win_hi;      /* kept as a memo: the window's bytes read from here down */
 };
 #define STEP_CALLEE_PYTHON 1      /* the step above was a Python frame */
 #define STEP_ONCE 2               /* an entry frame that needs one copy */
@@ -100,7 +101,6 @@ struct walk_step {
  * what comparing its steps needs (walkmemo.c). */
 struct walk_log {
     struct walk_step *step;
-    uint32_t *win_lo, *win_hi;    /* per step: the window's bytes read from it down */
     size_t n, cap;
     uint32_t *sparse;             /* the steps read outside the window, in order */
     size_t nsparse, sparse_cap;
@@ -228,7 +228,8 @@ void ft_walklog_step(struct ft_walk_scratch *w, uint64_t addr, const unsigned ch
 int ft_walklog_reuse(struct ft_walk_scratch *w, uint64_t frame, int callee_python, size_t span);
 /* After a read that passed: this walk becomes *memo (their buffers are
  * swapped, or the memo's first steps replaced). 0, or -1 when it cannot be
- * kept (then *memo must not be used again). */
+ * kept (then *memo must not be used again). Out of memory aborts, as for
+ * the walker's other arrays (FT_GROW). */
 int ft_walklog_keep(struct ft_walk_scratch *w, struct walk_log *memo, uint64_t plan, size_t span);
 /* The memo's raw frames as resolved (frames[i] for raw[i]), to be taken
  * while no code object was freed (generation) or decoded since. */
@@ -237,7 +238,8 @@ void ft_walklog_frames(struct walk_log *memo, const struct ft_frame *frames, siz
 void ft_walklog_free(struct walk_log *l);
 /* FRAMETAP_CHECK_MEMO: counts a check of what was taken from a memo
  * (printed at exit); one that disagreed is reported and aborts. */
-void ft_walklog_checked(int agreed, const char *what);
+enum memo_check { MEMO_CHECK_WALK, MEMO_CHECK_RESOLUTION };
+void ft_walklog_checked(int agreed, enum memo_check what);
 
 /* Bytes of an _PyInterpreterFrame the walker reads. */
 static inline size_t ft_iframe_span(const struct ft_offsets *o) { return (size_t)o->iframe_localsplus; }

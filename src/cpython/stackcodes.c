@@ -216,7 +216,7 @@ enum walk_status ft_resolve_frames(struct ft_reader *r, struct ft_thread *t,
         memcpy(frames + from, pre->known, (s->n - from) * sizeof *frames);
     int agreed = from < s->n && w->check_memo ? known_agree(r, t, pre, frames, from) : -1;
     if (agreed >= 0)
-        ft_walklog_checked(agreed, "resolution");
+        ft_walklog_checked(agreed, MEMO_CHECK_RESOLUTION);
     for (size_t i = 0; i < from; i++) {
         struct ft_code *code = w->codes[w->index[i]];
         int64_t offset = s->v[i].offset;

@@ -19,6 +19,7 @@
  */
 #include "stack_internal.h"
 #include "evidence.h"
+#include "../util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,46 +41,19 @@ void ft_walklog_begin(struct ft_walk_scratch *w, const unsigned char *copy,
     w->memo_tries = 0;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    void *p = realloc(*v, c * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
-}
-
-/* Room for n steps with their window bounds. */
-static int steps_room(struct walk_log *l, size_t n)
-{
-    size_t cap = l->cap, lo_cap = l->cap, hi_cap = l->cap;
-    if (grow((void **)&l->step, &cap, n, sizeof *l->step) < 0 ||
-        grow((void **)&l->win_lo, &lo_cap, n, sizeof *l->win_lo) < 0 ||
-        grow((void **)&l->win_hi, &hi_cap, n, sizeof *l->win_hi) < 0)
-        return -1;
-    l->cap = cap < lo_cap ? (cap < hi_cap ? cap : hi_cap) : (lo_cap < hi_cap ? lo_cap : hi_cap);
-    return 0;
-}
-
 void ft_walklog_step(struct ft_walk_scratch *w, uint64_t addr, const unsigned char *b,
                      size_t range, int kind, int flags)
 {
     struct walk_log *l = &w->log;
     if (!l->whole)
         return;
-    if (kind < 0 || range > UINT16_MAX || b < w->copy || (size_t)(b - w->copy) > UINT32_MAX - 4096 ||
-        steps_room(l, l->n + 1) < 0) {
+    if (kind < 0 || range > UINT16_MAX || b < w->copy || (size_t)(b - w->copy) > UINT32_MAX - 4096) {
         l->whole = 0; /* read from the target, not the copy: nothing to compare later */
         return;
     }
+    FT_GROW(l->step, l->cap, l->n + 1);
     l->step[l->n++] = (struct walk_step){addr, (uint32_t)(b - w->copy), (uint32_t)w->raw.n,
-                                         (uint16_t)range, (uint8_t)kind, (uint8_t)flags};
+                                         (uint16_t)range, (uint8_t)kind, (uint8_t)flags, 0, 0};
 }
 
 /* The last walk's step at `frame`, looked for near the same depth. */
@@ -105,8 +79,9 @@ static size_t first_sparse(const struct walk_log *m, size_t j)
 static int same_bytes(const struct ft_walk_scratch *w, size_t j, size_t span)
 {
     const struct walk_log *m = w->memo;
-    if (m->win_lo[j] < m->win_hi[j] &&
-        memcmp(w->memo_copy + m->win_lo[j], w->copy + m->win_lo[j], m->win_hi[j] - m->win_lo[j]) != 0)
+    const struct walk_step *at = &m->step[j];
+    if (at->win_lo < at->win_hi &&
+        memcmp(w->memo_copy + at->win_lo, w->copy + at->win_lo, at->win_hi - at->win_lo) != 0)
         return 0;
     for (size_t k = first_sparse(m, j); k < m->nsparse; k++)
         if (memcmp(w->memo_copy + m->step[m->sparse[k]].at, w->copy + m->step[m->sparse[k]].at, span) != 0)
@@ -164,40 +139,37 @@ int ft_walklog_reuse(struct ft_walk_scratch *w, uint64_t frame, int callee_pytho
     return 1;
 }
 
-/* Window bounds and the steps outside the window, for steps [0, upto) of
- * l given those of the steps below (already set). */
-static int derive(struct walk_log *l, size_t upto, const uint32_t *sparse_below, size_t nbelow)
+static int in_window(const struct walk_log *l, const struct walk_step *st)
 {
-    uint32_t lo = upto < l->n ? l->win_lo[upto] : UINT32_MAX, hi = upto < l->n ? l->win_hi[upto] : 0;
-    size_t nsparse = 0;
+    return st->range == l->win_range && st->kind == VIEW_WINDOW;
+}
+
+/* Window bounds and the steps outside the window, for steps [0, upto) of
+ * l, given those of the steps below: l->sparse[first_below, nsparse) are
+ * the steps outside the window from upto on; they move up behind the new
+ * ones, in the same array. */
+static void derive(struct walk_log *l, size_t upto, size_t first_below)
+{
+    size_t nbelow = l->nsparse - first_below, nsparse = 0;
     for (size_t i = 0; i < upto; i++)
-        nsparse += l->step[i].range != l->win_range || l->step[i].kind != VIEW_WINDOW;
-    uint32_t *keep = NULL;
-    if (nbelow && !(keep = malloc(nbelow * sizeof *keep)))
-        return -1;
+        nsparse += !in_window(l, &l->step[i]);
+    FT_GROW(l->sparse, l->sparse_cap, nsparse + nbelow);
     if (nbelow)
-        memcpy(keep, sparse_below, nbelow * sizeof *keep);
-    if (grow((void **)&l->sparse, &l->sparse_cap, nsparse + nbelow, sizeof *l->sparse) < 0) {
-        free(keep);
-        return -1;
-    }
+        memmove(l->sparse + nsparse, l->sparse + first_below, nbelow * sizeof *l->sparse);
+    uint32_t lo = upto < l->n ? l->step[upto].win_lo : UINT32_MAX, hi = upto < l->n ? l->step[upto].win_hi : 0;
     size_t k = nsparse;
     for (size_t i = upto; i-- > 0;) {
-        const struct walk_step *st = &l->step[i];
-        if (st->range == l->win_range && st->kind == VIEW_WINDOW) {
+        struct walk_step *st = &l->step[i];
+        if (in_window(l, st)) {
             lo = st->at < lo ? st->at : lo;
             hi = st->at + l->span > hi ? st->at + (uint32_t)l->span : hi;
         } else {
             l->sparse[--k] = (uint32_t)i;
         }
-        l->win_lo[i] = lo;
-        l->win_hi[i] = hi;
+        st->win_lo = lo;
+        st->win_hi = hi;
     }
-    if (nbelow)
-        memcpy(l->sparse + nsparse, keep, nbelow * sizeof *keep);
-    free(keep);
     l->nsparse = nsparse + nbelow;
-    return 0;
 }
 
 static size_t window_range(const struct walk_log *l)
@@ -213,31 +185,28 @@ static size_t window_range(const struct walk_log *l)
 static int keep_in_place(struct ft_walk_scratch *w, struct walk_log *memo)
 {
     struct walk_log *l = &w->log;
-    size_t j = l->taken_at;
-    if (l->n != j || l->taken_raw != memo->step[j].raw_before ||
-        (j && window_range(l) != memo->win_range && window_range(l) != SIZE_MAX))
+    size_t j = l->taken_at, win = window_range(l);
+    if (l->n != j || l->taken_raw != memo->step[j].raw_before || (win != memo->win_range && win != SIZE_MAX))
         return 0;
     memcpy(memo->step, l->step, j * sizeof *l->step);
     if (l->taken_raw)
         memcpy(memo->raw, w->raw.v, l->taken_raw * sizeof *memo->raw);
-    size_t below = first_sparse(memo, j);
-    return derive(memo, j, memo->sparse + below, memo->nsparse - below) == 0;
+    derive(memo, j, first_sparse(memo, j));
+    return 1;
 }
 
 /* The log takes the memo's steps from j on, so that it holds all of the
  * chain (the walk took them, shifted). */
-static int append_taken(struct ft_walk_scratch *w, const struct walk_log *memo)
+static void append_taken(struct ft_walk_scratch *w, const struct walk_log *memo)
 {
     struct walk_log *l = &w->log;
     size_t j = l->taken_at, n = memo->n - j;
-    if (steps_room(l, l->n + n) < 0)
-        return -1;
+    FT_GROW(l->step, l->cap, l->n + n);
     for (size_t i = 0; i < n; i++) {
         struct walk_step st = memo->step[j + i];
         st.raw_before = st.raw_before - memo->step[j].raw_before + (uint32_t)l->taken_raw;
         l->step[l->n++] = st;
     }
-    return 0;
 }
 
 int ft_walklog_keep(struct ft_walk_scratch *w, struct walk_log *memo, uint64_t plan, size_t span)
@@ -251,10 +220,9 @@ int ft_walklog_keep(struct ft_walk_scratch *w, struct walk_log *memo, uint64_t p
         memo->have_frames = 0; /* until ft_walklog_frames */
         return 0;
     }
-    if (l->taken_at && append_taken(w, memo) < 0)
-        return -1;
-    if (grow((void **)&l->raw, &l->raw_cap, s->n, sizeof *l->raw) < 0)
-        return -1;
+    if (l->taken_at)
+        append_taken(w, memo);
+    FT_GROW(l->raw, l->raw_cap, s->n);
     if (s->n) /* an empty stack has nothing to copy (and maybe no array yet) */
         memcpy(l->raw, s->v, s->n * sizeof *s->v);
     l->nraw = s->n;
@@ -262,8 +230,8 @@ int ft_walklog_keep(struct ft_walk_scratch *w, struct walk_log *memo, uint64_t p
     l->plan = plan;
     l->span = span;
     l->win_range = window_range(l);
-    if (derive(l, l->n, NULL, 0) < 0)
-        return -1;
+    l->nsparse = 0;
+    derive(l, l->n, 0);
     struct walk_log t = *memo;
     *memo = *l;
     *l = t;
@@ -278,8 +246,9 @@ void ft_walklog_frames(struct walk_log *memo, const struct ft_frame *frames, siz
                        uint64_t generation, uint64_t decodes)
 {
     memo->have_frames = 0;
-    if (n != memo->nraw || (n && grow((void **)&memo->frames, &memo->frames_cap, n, sizeof *frames) < 0))
+    if (n != memo->nraw)
         return;
+    FT_GROW(memo->frames, memo->frames_cap, n);
     if (n)
         memcpy(memo->frames, frames, n * sizeof *frames);
     memo->generation = generation;
@@ -291,29 +260,28 @@ void ft_walklog_free(struct walk_log *l)
 {
     free(l->frames);
     free(l->step);
-    free(l->win_lo);
-    free(l->win_hi);
     free(l->sparse);
     free(l->raw);
     memset(l, 0, sizeof *l);
 }
 
 static unsigned long checked[2];
+static const char *const check_names[2] = {[MEMO_CHECK_WALK] = "walk", [MEMO_CHECK_RESOLUTION] = "resolution"};
 
 static void report_checks(void)
 {
     fprintf(stderr, "frametap: memo check: %lu walks and %lu resolutions taken from the last read, "
-            "all as a full walk gives\n", checked[0], checked[1]);
+            "all as a full walk gives\n", checked[MEMO_CHECK_WALK], checked[MEMO_CHECK_RESOLUTION]);
 }
 
-void ft_walklog_checked(int agreed, const char *what)
+void ft_walklog_checked(int agreed, enum memo_check what)
 {
     if (!agreed) {
         fprintf(stderr, "frametap: memo check: a %s taken from the last read differs from a full one\n",
-                what);
+                check_names[what]);
         abort();
     }
-    if (!checked[0] && !checked[1])
+    if (!checked[MEMO_CHECK_WALK] && !checked[MEMO_CHECK_RESOLUTION])
         atexit(report_checks);
-    checked[what[0] != 'w']++;
+    checked[what]++;
 }
